@@ -1,0 +1,59 @@
+"""Command line of the generator: ``python -m generator {build,import-legacy}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from collector.config import load_config
+from collector.errors import run_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="Build the static report site from the submissions folder.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the report site")
+    build.add_argument("--config", required=True, type=Path, help="path to config.yaml")
+    build.add_argument(
+        "--submissions", type=Path, help="submissions folder (default: generator.submissions_dir)"
+    )
+    build.add_argument("--site", type=Path, help="output folder (default: generator.site_dir)")
+
+    legacy = commands.add_parser(
+        "import-legacy", help="turn the earlier Flask server's SQLite database into submission files"
+    )
+    legacy.add_argument("--db", required=True, type=Path, help="the earlier server's SQLite file")
+    legacy.add_argument(
+        "--submissions", required=True, type=Path, help="submissions folder to write into"
+    )
+    legacy.add_argument(
+        "--timezone",
+        default="UTC",
+        help="IANA time zone the earlier server's clock ran in (default: UTC)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def command() -> int:
+        if args.command == "build":
+            from generator.build import build_site
+
+            config = load_config(args.config)
+            return build_site(config.generator, submissions_dir=args.submissions, site_dir=args.site)
+        from generator.legacy import import_legacy_command
+
+        return import_legacy_command(args.db, args.submissions, timezone=args.timezone)
+
+    return run_cli(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
