@@ -1,0 +1,34 @@
+"""Stable, URL-safe file names for packages and workshops.
+
+Names come from learners' machines ("Python 3 (python)", "2026-05-01-Zürich"), so two names
+can slugify to the same text. A short hash of the exact name keeps every page path unique
+while the readable part keeps URLs friendly; the same name always gets the same path, so
+links survive from one build to the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_MAX_READABLE = 40
+
+
+def slugify(name: str) -> str:
+    """``"Python 3 (python)"`` -> ``"python-3-python-<8 hex>"``; never empty, never unsafe."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    readable = _NOT_SLUG.sub("-", ascii_name.lower()).strip("-")[:_MAX_READABLE].rstrip("-")
+    digest = hashlib.blake2s(name.encode("utf-8"), digest_size=4).hexdigest()
+    return f"{readable}-{digest}" if readable else digest
+
+
+def package_path(name: str) -> str:
+    """Site-relative path of a package's page."""
+    return f"packages/{slugify(name)}.html"
+
+
+def workshop_path(name: str) -> str:
+    """Site-relative path of a workshop's page."""
+    return f"workshops/{slugify(name)}.html"
