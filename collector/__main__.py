@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "forget":
             from collector.forget import forget_command
 
-            return forget_command(config, user_id=args.user_id, email=args.email, dry_run=args.dry_run)
+            return forget_command(
+                config, user_id=args.user_id, email=args.email, dry_run=args.dry_run
+            )
         from collector.forget import prune_command
 
         return prune_command(config, dry_run=args.dry_run)

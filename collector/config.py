@@ -148,7 +148,9 @@ def _networks(key: str, value: Any, _base: Path) -> tuple[IPNetwork, ...]:
         try:
             networks.append(ipaddress.ip_network(str(item), strict=False))
         except ValueError:
-            raise _bad(key, "IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8", item) from None
+            raise _bad(
+                key, "IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8", item
+            ) from None
     return tuple(networks)
 
 

@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--site", type=Path, help="output folder (default: generator.site_dir)")
 
     legacy = commands.add_parser(
-        "import-legacy", help="turn the earlier Flask server's SQLite database into submission files"
+        "import-legacy",
+        help="turn the earlier Flask server's SQLite database into submission files",
     )
     legacy.add_argument("--db", required=True, type=Path, help="the earlier server's SQLite file")
     legacy.add_argument(
@@ -44,10 +45,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def command() -> int:
         if args.command == "build":
+            config = load_config(args.config)
             from generator.build import build_site
 
-            config = load_config(args.config)
-            return build_site(config.generator, submissions_dir=args.submissions, site_dir=args.site)
+            return build_site(
+                config.generator, submissions_dir=args.submissions, site_dir=args.site
+            )
         from generator.legacy import import_legacy_command
 
         return import_legacy_command(args.db, args.submissions, timezone=args.timezone)
