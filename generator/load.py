@@ -1,0 +1,332 @@
+"""Read the submissions folder (CONTRACT 5) into two pandas tables.
+
+The folder may hold a million files, so loading is built for throughput: orjson parses,
+a process pool spreads chunks of paths over every core, and each worker hands back compact
+columns (small lists of distinct strings plus integer codes) instead of per-file objects, so
+the parent process only stitches arrays together. Small folders are read in-process, where
+a pool would cost more than it saves.
+
+Readers are lenient where the meaning is clear (absent lists are empty, a missing
+``received_at`` is the file's mtime, ...) and strict otherwise: a file that is not a JSON
+object with fields of the right types is skipped as a whole and reported, never guessed at.
+Nothing here ever writes to the submissions folder.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+SYSTEM_FIELDS = (
+    "system",
+    "distribution_name",
+    "distribution_version",
+    "machine",
+    "python_version",
+    "workshop_id",
+    "email_id",
+)
+"""The ``user_system_info`` values the generator uses; other keys are type-checked only."""
+
+_INFO_FIELDS = (*SYSTEM_FIELDS, "system_version", "system_platform")
+_CODED_SUBMISSION_COLUMNS = ("user_id", *SYSTEM_FIELDS)
+_CODED_RESULT_COLUMNS = ("name", "version", "error")
+
+CHUNK_SIZE = 1000
+"""Paths per worker task: big enough to amortise pickling, small enough to balance cores."""
+
+IN_PROCESS_BELOW = 3000
+"""Below this many files a process pool costs more than it saves."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass
+class LoadResult:
+    """What the loader found.
+
+    ``submissions``: one row per accepted file; columns ``path``, ``submission_id``,
+    ``received_at`` (UTC), ``user_id`` (missing when the file had none), the
+    ``SYSTEM_FIELDS`` (``email_id`` and ``workshop_id`` raw, as written), ``n_successful``,
+    ``n_failed``. ``results``: one row per package entry; ``sub`` (row number in
+    ``submissions``), ``name``, ``version``, ``failed``, ``error``.
+    ``skipped``: ``(path, reason)`` of every file that was not used.
+    """
+
+    submissions: pd.DataFrame
+    results: pd.DataFrame
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    files_read: int = 0
+
+
+class UnusableFile(ValueError):
+    """A file is unusable; the message says why, in words for the build summary."""
+
+
+# --- finding files --------------------------------------------------------------------------
+
+
+def find_submission_files(root: Path) -> list[Path]:
+    """Every ``*.json`` below ``root``, skipping dot-folders and dot-files, sorted."""
+    found: list[str] = []
+    pending = [os.fspath(root)]
+    while pending:
+        folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.name.endswith(".json") and entry.is_file():
+                    found.append(entry.path)
+    found.sort()
+    return [Path(path) for path in found]
+
+
+# --- parsing one file (runs in worker processes) --------------------------------------------
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise UnusableFile(f"{where} is not a string")
+
+
+def _parse_time(value: Any, path: str) -> int:
+    """``received_at`` as nanoseconds since the epoch (UTC); the file's mtime if absent."""
+    if value is None:
+        return os.stat(path).st_mtime_ns
+    if not isinstance(value, str):
+        raise UnusableFile("received_at is not a string")
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise UnusableFile(f"received_at is not an ISO 8601 time: {value[:40]!r}") from None
+    if moment.tzinfo is None:  # no zone written: the file-drop format's times are UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // _MICROSECOND * 1000
+
+
+def _entries(data: dict[str, Any], key: str) -> list[tuple[str, str | None, str | None]]:
+    """``(name, version, error)`` of one install list; absent or null means empty."""
+    raw = data.get(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise UnusableFile(f"{key} is not a list")
+    entries = []
+    for number, entry in enumerate(raw):
+        where = f"{key}[{number}]"
+        if not isinstance(entry, dict):
+            raise UnusableFile(f"{where} is not an object")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise UnusableFile(f"{where}.name is not a non-empty string")
+        version = _optional_str(entry.get("version"), f"{where}.version")
+        error = _optional_str(entry.get("error_description"), f"{where}.error_description")
+        entries.append((name.strip(), version, error))
+    return entries
+
+
+def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
+    """One file's bytes -> a plain record with every lenient default applied.
+
+    Raises ``UnusableFile`` with a readable reason for anything whose meaning is not clear.
+    Public so that other tools apply exactly the same rules to one file.
+    """
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise UnusableFile(f"not valid UTF-8 JSON ({str(exc).split(':')[0]})") from None
+    if not isinstance(data, dict):
+        raise UnusableFile(f"not a JSON object (top level is {type(data).__name__})")
+    info = data.get("user_system_info")
+    if info is None:
+        info = {}
+    elif not isinstance(info, dict):
+        raise UnusableFile("user_system_info is not an object")
+    record: dict[str, Any] = {
+        field_name: _optional_str(info.get(field_name), f"user_system_info.{field_name}")
+        for field_name in _INFO_FIELDS
+    }
+    submission_id = _optional_str(data.get("submission_id"), "submission_id")
+    record["submission_id"] = submission_id or Path(path).stem
+    record["user_id"] = _optional_str(data.get("user_id"), "user_id") or None
+    record["received_ns"] = _parse_time(data.get("received_at"), path)
+    record["successful"] = _entries(data, "successful_installs")
+    record["failed"] = _entries(data, "failed_installs")
+    return record
+
+
+# --- a chunk of files -> compact columns ------------------------------------------------------
+
+
+class _Coder:
+    """Strings -> int32 codes plus the list of distinct strings (None -> -1)."""
+
+    def __init__(self) -> None:
+        self.codes = array("i")
+        self.seen: dict[str, int] = {}
+
+    def add(self, value: str | None) -> None:
+        if value is None:
+            self.codes.append(-1)
+        else:
+            self.codes.append(self.seen.setdefault(value, len(self.seen)))
+
+    def export(self) -> tuple[list[str], array]:
+        return list(self.seen), self.codes
+
+
+def _read_chunk(paths: Sequence[str]) -> dict[str, Any]:
+    """Parse a chunk of files; return column data small enough to pickle cheaply."""
+    subs = {name: _Coder() for name in _CODED_SUBMISSION_COLUMNS}
+    results = {name: _Coder() for name in _CODED_RESULT_COLUMNS}
+    kept_paths: list[str] = []
+    submission_ids: list[str] = []
+    received = array("q")
+    n_successful, n_failed = array("i"), array("i")
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+            record = parse_submission(raw, path)
+        except UnusableFile as exc:
+            skipped.append((path, str(exc)))
+            continue
+        except OSError as exc:
+            skipped.append((path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        kept_paths.append(path)
+        submission_ids.append(record["submission_id"])
+        received.append(record["received_ns"])
+        for name, coder in subs.items():
+            coder.add(record[name])
+        n_successful.append(len(record["successful"]))
+        n_failed.append(len(record["failed"]))
+        for entries in (record["successful"], record["failed"]):
+            for name, version, error in entries:
+                results["name"].add(name)
+                results["version"].add(version)
+                results["error"].add(error)
+    return {
+        "path": kept_paths,
+        "submission_id": submission_ids,
+        "received_ns": received,
+        "n_successful": n_successful,
+        "n_failed": n_failed,
+        "coded_subs": {name: coder.export() for name, coder in subs.items()},
+        "coded_results": {name: coder.export() for name, coder in results.items()},
+        "skipped": skipped,
+    }
+
+
+# --- stitching chunks together ----------------------------------------------------------------
+
+
+def _categorical(parts: list[tuple[list[str], array]]) -> pd.Categorical:
+    """Merge per-chunk (distinct strings, codes) into one categorical column."""
+    mapping: dict[str, int] = {}
+    codes = []
+    for uniques, local in parts:
+        remap = np.array([mapping.setdefault(value, len(mapping)) for value in uniques] + [-1])
+        local_codes = np.frombuffer(local, dtype=np.int32) if len(local) else np.empty(0, int)
+        codes.append(remap[local_codes].astype(np.int32))  # -1 indexes the trailing -1
+    all_codes = np.concatenate(codes) if codes else np.empty(0, np.int32)
+    return pd.Categorical.from_codes(all_codes, categories=pd.Index(list(mapping), dtype=object))
+
+
+def _int_column(parts: list[array], dtype: type) -> np.ndarray:
+    arrays = [np.frombuffer(part, dtype=dtype) for part in parts if len(part)]
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+
+def _assemble(chunks: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n_successful = _int_column([c["n_successful"] for c in chunks], np.int32)
+    n_failed = _int_column([c["n_failed"] for c in chunks], np.int32)
+    received = _int_column([c["received_ns"] for c in chunks], np.int64)
+    submissions = pd.DataFrame(
+        {
+            "path": pd.Series([p for c in chunks for p in c["path"]], dtype=object),
+            "submission_id": pd.Series(
+                [s for c in chunks for s in c["submission_id"]], dtype=object
+            ),
+            "received_at": pd.to_datetime(received, unit="ns", utc=True),
+            **{
+                name: _categorical([c["coded_subs"][name] for c in chunks])
+                for name in _CODED_SUBMISSION_COLUMNS
+            },
+            "n_successful": n_successful,
+            "n_failed": n_failed,
+        }
+    )
+    # Each submission's entries come out successful-first, then failed: rebuild that layout.
+    per_sub = np.column_stack([n_successful, n_failed]).ravel()
+    owner = np.repeat(np.arange(len(submissions), dtype=np.int64), n_successful + n_failed)
+    failed = np.repeat(np.tile([False, True], len(submissions)), per_sub)
+    results = pd.DataFrame(
+        {
+            "sub": owner,
+            **{
+                name: _categorical([c["coded_results"][name] for c in chunks])
+                for name in _CODED_RESULT_COLUMNS
+            },
+            "failed": failed,
+        }
+    )
+    return submissions, results
+
+
+# --- the public entry point -------------------------------------------------------------------
+
+
+def _chunks(paths: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(paths), size):
+        yield paths[start : start + size]
+
+
+def _progress(iterable: Iterator[dict[str, Any]], total: int, enabled: bool) -> Iterator[dict]:
+    if not enabled:
+        yield from iterable
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="file", desc="reading", leave=False) as bar:
+        for chunk in iterable:
+            bar.update(len(chunk["path"]) + len(chunk["skipped"]))
+            yield chunk
+
+
+def load_submissions(
+    root: Path, *, workers: int | None = None, progress: bool = False
+) -> LoadResult:
+    """Load every submission file below ``root`` (which must exist) into a ``LoadResult``.
+
+    ``workers``: processes to use (default: every core; 1 reads in-process).
+    """
+    paths = [os.fspath(path) for path in find_submission_files(root)]
+    workers = workers or os.cpu_count() or 1
+    chunk_size = max(1, min(CHUNK_SIZE, -(-len(paths) // (workers * 4))))
+    tasks = list(_chunks(paths, chunk_size))
+    if workers == 1 or len(paths) < IN_PROCESS_BELOW:
+        chunks = list(_progress(map(_read_chunk, tasks), len(paths), progress))
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+            chunks = list(_progress(pool.map(_read_chunk, tasks), len(paths), progress))
+    submissions, results = _assemble(chunks)
+    skipped = [(Path(path), reason) for chunk in chunks for path, reason in chunk["skipped"]]
+    return LoadResult(submissions, results, skipped, files_read=len(paths))

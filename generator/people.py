@@ -1,0 +1,117 @@
+"""Who is who (CONTRACT 6): users, their latest attempt and their workshop.
+
+A user is one ``user_id``; submissions sharing a non-empty (email, workshop) pair are the
+same user too, even under different ids, and that is transitive (id A and id B share a pair,
+id B and id C share another: one person). That is a connected-components problem on the
+graph "user id -- (email, workshop) pair". It is solved here with vectorised label
+propagation (every id takes the smallest label among the pairs it touches, every pair the
+smallest label among its ids, until nothing changes), which needs a handful of numpy passes
+instead of a Python loop over a million rows.
+
+The person key added here is a plain integer: it is not, and does not contain, a user id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+NO_WORKSHOP = "no workshop name provided"
+"""What the earlier server stored for a missing workshop (compared case-insensitively)."""
+
+
+def normalise_email(value: str | None) -> str | None:
+    """Trimmed, lower-cased email, or None when there is none."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return value or None
+
+
+def normalise_workshop(value: str | None) -> str | None:
+    """Trimmed workshop id, or None for empty and for the earlier server's placeholder."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or " ".join(value.split()).casefold() == NO_WORKSHOP:
+        return None
+    return value
+
+
+def _normalised(column: pd.Series, normalise: Callable[[str | None], str | None]) -> np.ndarray:
+    """Apply ``normalise`` to a categorical column's distinct values only, then expand."""
+    categorical = column.astype("category").array
+    values = np.array([normalise(v) for v in categorical.categories] + [None], dtype=object)
+    return values[np.asarray(categorical.codes)]  # code -1 (missing) picks the trailing None
+
+
+def _user_codes(user_id: pd.Series) -> np.ndarray:
+    """Dense integer per user id; a submission without one is its own user."""
+    codes, _ = pd.factorize(user_id, use_na_sentinel=True)
+    missing = codes < 0
+    codes[missing] = codes.max(initial=-1) + 1 + np.arange(missing.sum())
+    return codes
+
+
+def _components(users: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Smallest user code in each row's connected component (pairs: -1 = no pair)."""
+    n_users = int(users.max(initial=-1)) + 1
+    label = np.arange(n_users)
+    linked = pairs >= 0
+    edge_users, edge_pairs = users[linked], pairs[linked]
+    if not len(edge_pairs):
+        return label[users]
+    pair_label = np.empty(int(edge_pairs.max()) + 1, dtype=label.dtype)
+    while True:
+        pair_label.fill(n_users)
+        np.minimum.at(pair_label, edge_pairs, label[edge_users])
+        updated = label.copy()
+        np.minimum.at(updated, edge_users, pair_label[edge_pairs])
+        updated = updated[updated]  # jump to the label's own label: fewer rounds on chains
+        if np.array_equal(updated, label):
+            return label[users]
+        label = updated
+
+
+def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
+    """Return ``submissions`` with ``person``, ``is_latest`` and ``workshop`` added.
+
+    ``person``: integer key shared by all attempts of one person. ``is_latest``: this row is
+    the person's newest submission (ties broken by ``submission_id``, then ``path``).
+    ``workshop``: the person's workshop, the newest non-empty ``workshop_id`` among all their
+    attempts (missing when they never gave one). Needs the loader's columns ``user_id``,
+    ``email_id``, ``workshop_id``, ``received_at``, ``submission_id``, ``path``.
+    """
+    email = _normalised(submissions["email_id"], normalise_email)
+    workshop = _normalised(submissions["workshop_id"], normalise_workshop)
+    has_pair = pd.notna(email) & pd.notna(workshop)
+    pair_text = pd.Series(email, dtype=object).str.cat(pd.Series(workshop, dtype=object), sep="\n")
+    pairs = np.full(len(submissions), -1, dtype=np.int64)
+    pairs[has_pair] = pd.factorize(pair_text[has_pair])[0]
+
+    root = _components(_user_codes(submissions["user_id"]), pairs)
+    person = pd.factorize(root, sort=True)[0]
+
+    order = pd.DataFrame(
+        {
+            "person": person,
+            "received_at": submissions["received_at"].to_numpy(),
+            "submission_id": submissions["submission_id"].to_numpy(dtype=object),
+            "path": submissions["path"].to_numpy(dtype=object),
+            "workshop": workshop,
+        },
+        index=submissions.index,
+    ).sort_values(["person", "received_at", "submission_id", "path"], kind="stable")
+    newest = ~order["person"].duplicated(keep="last")
+    with_workshop = order[order["workshop"].notna()]
+    person_workshop = with_workshop.drop_duplicates("person", keep="last").set_index("person")
+
+    result = submissions.copy()
+    result["person"] = person
+    result["is_latest"] = newest.reindex(submissions.index).to_numpy()
+    result["workshop"] = pd.Categorical(
+        pd.Series(person).map(person_workshop["workshop"]).to_numpy(dtype=object)
+    )
+    return result
