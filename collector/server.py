@@ -1,0 +1,129 @@
+"""``python -m collector serve``: run the app on waitress and stop gracefully on a signal.
+
+Waitress is multi-threaded in one process, which is what the in-memory rate limiter needs.
+On SIGTERM or SIGINT the listening socket is closed at once (no new connections), requests
+already received are finished and their responses flushed, idle keep-alive connections are
+dropped, and the process exits 0. Waitress itself has no such drain, so this module runs
+waitress's event loop one step at a time and checks after each step whether it may stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Any
+
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
+
+from collector.accesslog import AccessLog, WSGIApp, configure_logging
+from collector.app import create_app
+from collector.config import CollectorConfig, Config
+from collector.errors import UserError
+
+log = logging.getLogger("collector")
+
+DRAIN_SECONDS = 30  # longest wait for in-flight requests after a stop signal
+_LOOP_STEP_SECONDS = 0.5
+# Waitress answers bodies over this itself (plain text 413), before the app sees them; below
+# it, the app reads the body and answers with a JSON 413. nginx in front should cap earlier.
+_WAITRESS_BODY_FACTOR = 16
+
+
+def build_wsgi_app(config: CollectorConfig) -> WSGIApp:
+    """The complete WSGI application (app plus access log), shared with ``collector.wsgi``."""
+    return AccessLog(create_app(config), config.trusted_proxies)
+
+
+def serve(config: Config, host: str | None, port: int | None) -> int:
+    """Serve until SIGTERM/SIGINT; return the exit status. Raises ``UserError`` to refuse."""
+    settings = config.collector
+    host = host or settings.host
+    port = settings.port if port is None else port
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port: expected a port number from 0 to 65535, got {port}")
+    configure_logging()
+    app = build_wsgi_app(settings)
+    try:
+        server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=settings.threads,
+            max_request_body_size=settings.max_body_bytes * _WAITRESS_BODY_FACTOR,
+            ident="collector",
+            expose_tracebacks=False,
+        )
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    for url in _listening_urls(server):
+        print(f"collector listening on {url}", flush=True)
+    log.info("storing submissions under %s", settings.submissions_dir)
+    return GracefulRunner(server).run()
+
+
+class GracefulRunner:
+    """Drive waitress's event loop until a signal, then drain in-flight requests."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.socket_map: dict[int, Any] = getattr(server, "map", None) or server._map
+        self.stop_requested = False
+
+    def run(self) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._request_stop)
+        while not self.stop_requested:
+            self._step()
+        log.info("stopping: no new connections, finishing requests in flight")
+        for listener in self._listeners():
+            wasyncore.dispatcher.close(listener)  # keeps the trigger that wakes the loop
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._busy() and time.monotonic() < deadline:
+            self._step()
+        unfinished = sum(1 for channel in self._channels() if _channel_busy(channel))
+        if unfinished:
+            log.warning("stopped with %d requests unfinished after %ds", unfinished, DRAIN_SECONDS)
+        self._shut_down()
+        log.info("stopped")
+        return 0
+
+    def _request_stop(self, signum: int, _frame: Any) -> None:
+        self.stop_requested = True
+        for listener in self._listeners():
+            listener.pull_trigger()  # wake the event loop now rather than at its next timeout
+            break
+
+    def _step(self) -> None:
+        wasyncore.loop(timeout=_LOOP_STEP_SECONDS, map=self.socket_map, count=1)
+
+    def _listeners(self) -> list[BaseWSGIServer]:
+        return [item for item in self.socket_map.values() if isinstance(item, BaseWSGIServer)]
+
+    def _channels(self) -> list[HTTPChannel]:
+        return [item for item in self.socket_map.values() if isinstance(item, HTTPChannel)]
+
+    def _busy(self) -> bool:
+        return any(_channel_busy(channel) for channel in self._channels())
+
+    def _shut_down(self) -> None:
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        wasyncore.close_all(self.socket_map)
+
+
+def _channel_busy(channel: HTTPChannel) -> bool:
+    """A request is being received, waits, runs, or its response is not yet sent."""
+    return bool(channel.requests or channel.request is not None or channel.total_outbufs_len)
+
+
+def _listening_urls(server: Any) -> list[str]:
+    if isinstance(server, BaseWSGIServer):
+        addresses = [(server.effective_host, server.effective_port)]
+    else:
+        addresses = [tuple(address) for address in server.effective_listen]
+    return [
+        f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}"
+        for host, port in addresses
+    ]

@@ -1,0 +1,134 @@
+"""Turn a request body into a checked submission, or into a list of every problem with it.
+
+Two steps, each with its own error: ``parse_body`` insists on what RFC 8259 calls JSON
+(UTF-8, no NaN/Infinity, no lone surrogates, which cannot be stored as UTF-8 later) with an
+object at the top; ``validate_submission`` checks that object against
+``submission.schema.json``, the single source of truth also served as ``/schema.json`` and
+embedded in ``/openapi.json``. Problems carry JSON pointers ("/failed_installs/0/name") so a
+script author can find them, and our own short messages, because jsonschema's default ones
+repeat the offending value (which may be 10,000 characters long).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator, ValidationError
+
+MAX_DETAILS = 1000  # bounds the size of an error response to a hostile body
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # JSON pointer into the body, "" for the body as a whole
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class InvalidBody(Exception):
+    """The body is not an acceptable submission; ``problems`` says why (never empty)."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+
+
+@cache
+def submission_schema() -> dict[str, Any]:
+    """The JSON Schema of a submission body (Draft 2020-12), loaded from package data."""
+    text = resources.files("collector").joinpath("submission.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    schema = submission_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """Parse strict UTF-8 JSON whose top level is an object; raise ``InvalidBody``."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem("", f"invalid UTF-8 at byte {exc.start}")
+        raise InvalidBody("body is not valid UTF-8", [problem]) from None
+    try:
+        data = orjson.loads(raw)  # RFC 8259: rejects NaN, Infinity and lone surrogates
+    except orjson.JSONDecodeError as exc:
+        raise InvalidBody("body is not valid JSON", [Problem("", str(exc))]) from None
+    if not isinstance(data, dict):
+        problem = Problem("", f"expected an object, got {_json_type(data)}")
+        raise InvalidBody("body must be a JSON object", [problem])
+    return data
+
+
+def validate_submission(data: dict[str, Any]) -> None:
+    """Check a parsed body against the schema; raise ``InvalidBody`` listing every problem."""
+    errors = sorted(
+        _validator().iter_errors(data), key=lambda e: (list(map(str, e.path)), e.validator)
+    )
+    if not errors:
+        return
+    problems = [Problem(_pointer(error), _describe(error)) for error in errors[:MAX_DETAILS]]
+    if len(errors) > MAX_DETAILS:
+        problems.append(Problem("", f"{len(errors) - MAX_DETAILS} more problems not listed"))
+    count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
+    raise InvalidBody(f"submission does not match the schema ({count})", problems)
+
+
+def _pointer(error: ValidationError) -> str:
+    """RFC 6901 JSON pointer of the offending value."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.path)
+
+
+def _describe(error: ValidationError) -> str:
+    """A short message naming the rule, never echoing a (possibly huge) value."""
+    rule, expected = error.validator, error.validator_value
+    if "propertyNames" in error.relative_schema_path:
+        return f"field name {_clip(str(error.instance))!r} is not 1 to 100 characters long"
+    if rule == "type":
+        kinds = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {kinds}, got {_json_type(error.instance)}"
+    if rule == "maxLength":
+        return f"longer than {expected} characters"
+    if rule == "minLength":
+        return f"shorter than {expected} character{'s' if expected != 1 else ''}"
+    if rule == "maxItems":
+        return f"more than {expected} entries"
+    if rule == "maxProperties":
+        return f"more than {expected} fields"
+    if rule == "required":
+        missing = [name for name in expected if name not in error.instance]
+        return "missing required field " + ", ".join(repr(name) for name in missing)
+    if rule == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return "unexpected field " + ", ".join(repr(_clip(name)) for name in extra)
+    return _clip(error.message)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,57 @@
+"""Shared fixtures: the real collector as a subprocess on a free loopback port.
+
+    def test_something(start_collector):
+        running = start_collector(rate_limit={"requests": 3}, trusted_proxies=["127.0.0.1"])
+        status, headers, body = post_json(running.url + "/api/v1/submissions", {...},
+                                          key=running.key)
+
+    def test_plain(collector):          # defaults, generous rate limit
+        ...
+
+Keyword arguments of ``start_collector`` are merged into the ``collector:`` section of a
+temporary config.yaml (see ``collector_process.write_config``). To restart a collector on
+the same data and secrets, stop it and call ``start_collector(workdir=running.workdir)``.
+Every process started here is stopped (SIGTERM, then SIGKILL) at teardown.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # so tests can import the helpers
+
+from collector_process import RunningCollector, start, write_config
+
+StartCollector = Callable[..., RunningCollector]
+
+
+@pytest.fixture
+def start_collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartCollector]:
+    started: list[RunningCollector] = []
+
+    def start_collector(
+        workdir: Path | None = None, env: dict[str, str] | None = None, **overrides: Any
+    ) -> RunningCollector:
+        if workdir is None or not (workdir / "config.yaml").exists():
+            workdir = workdir or tmp_path_factory.mktemp("collector")
+            write_config(workdir, overrides)
+        elif overrides:
+            raise TypeError("overrides cannot be applied when reusing an existing workdir")
+        running = start(workdir, env)
+        started.append(running)
+        return running
+
+    yield start_collector
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def collector(start_collector: StartCollector) -> RunningCollector:
+    """A collector with the default test config (one key named "test", generous rate limit)."""
+    return start_collector()
