@@ -158,7 +158,7 @@ class SubmissionStore:
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             try:
-                os.write(fd, bytes(PROBE_BYTES))
+                _write_all(fd, bytes(PROBE_BYTES))
             finally:
                 os.close(fd)
         except OSError:
@@ -201,12 +201,17 @@ def _write_synced(path: Path, data: bytes) -> None:
     """Create ``path`` (never reusing a name), write all of ``data``, fsync, close."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte: ``os.write`` may store only part (a disk filling up says so first)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _remove_quietly(path: Path) -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
+from email.message import Message
 from typing import Any
 
 import pytest
+from conftest import StartCollector
+from http_support import post_json
 
 from collector.clientip import client_ip, rate_limit_key
 from collector.ratelimit import RateDecision, RateLimiter
@@ -195,3 +199,91 @@ def test_rate_limit_key_groups_an_ipv6_network_but_not_ipv4() -> None:
     assert rate_limit_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
     assert rate_limit_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
     assert rate_limit_key("unknown") == "unknown"
+
+
+# --- over HTTP, against the real collector ---------------------------------------------------
+
+SUBMIT = "/api/v1/submissions"
+BODY = {"successful_installs": [{"name": "Git (git)", "version": "2.39.2"}]}
+
+
+def rate_headers(headers: Message) -> tuple[int, int, int]:
+    return (
+        int(headers["X-RateLimit-Limit"]),
+        int(headers["X-RateLimit-Remaining"]),
+        int(headers["X-RateLimit-Reset"]),
+    )
+
+
+def test_the_101st_request_of_a_client_is_refused(start_collector: StartCollector) -> None:
+    running = start_collector(rate_limit={"requests": 100, "per_seconds": 3600})
+    started = int(time.time())
+    remaining = []
+    for _ in range(100):
+        status, headers, body = post_json(running.url + SUBMIT, BODY, key=running.key)
+        assert status == 200, body
+        limit, left, reset = rate_headers(headers)
+        assert limit == 100
+        assert started < reset <= int(time.time()) + 3600 + 1
+        assert "Retry-After" not in headers
+        remaining.append(left)
+    assert remaining == list(range(99, -1, -1))
+
+    status, headers, body = post_json(running.url + SUBMIT, BODY, key=running.key)
+
+    assert status == 429
+    assert body["error"]["status"] == 429
+    assert rate_headers(headers)[:2] == (100, 0)
+    assert 1 <= int(headers["Retry-After"]) <= 37  # one request's worth: 3600 s / 100
+    assert len(running.submission_files()) == 100  # the refused one stored nothing
+
+
+def test_every_submission_response_carries_the_rate_headers(
+    start_collector: StartCollector,
+) -> None:
+    running = start_collector(rate_limit={"requests": 4, "per_seconds": 3600})
+    url = running.url + "/installation_data/"
+    responses = [
+        post_json(url, BODY),  # 401, no key
+        post_json(url, {"successful_installs": "not a list"}, key=running.key),  # 400
+        post_json(url, "{}", key=running.key, headers={"Content-Type": "text/plain"}),  # 415
+        post_json(url, BODY, key=running.key),  # 200
+        post_json(url, BODY, key=running.key),  # 429
+    ]
+    assert [status for status, _, _ in responses] == [401, 400, 415, 200, 429]
+    assert [rate_headers(headers)[1] for _, headers, _ in responses] == [3, 2, 1, 0, 0]
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_limit(
+    start_collector: StartCollector,
+) -> None:
+    running = start_collector(rate_limit={"requests": 3, "per_seconds": 3600})
+    statuses = [
+        post_json(
+            running.url + SUBMIT, BODY, key=running.key, headers={"X-Forwarded-For": f"6.6.6.{n}"}
+        )[0]
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
+    start_collector: StartCollector,
+) -> None:
+    running = start_collector(
+        rate_limit={"requests": 2, "per_seconds": 3600}, trusted_proxies=["127.0.0.1"]
+    )
+
+    def post_as(forwarded_for: str) -> tuple[int, int]:
+        status, headers, _ = post_json(
+            running.url + SUBMIT, BODY, key=running.key, headers={"X-Forwarded-For": forwarded_for}
+        )
+        return status, rate_headers(headers)[1]
+
+    assert post_as("198.51.100.1") == (200, 1)
+    assert post_as("198.51.100.1") == (200, 0)
+    assert post_as("198.51.100.1")[0] == 429
+    # A client cannot pick a new identity by prepending addresses: the proxy's entry counts.
+    assert post_as("6.6.6.6, 198.51.100.1")[0] == 429
+    assert post_as("198.51.100.2") == (200, 1)
+    assert post_as("[2001:db8::7]:5555") == (200, 1)
