@@ -76,10 +76,12 @@ def _components(users: np.ndarray, pairs: np.ndarray) -> np.ndarray:
 
 
 def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
-    """Return ``submissions`` with ``person``, ``is_latest`` and ``workshop`` added.
+    """Return ``submissions`` with ``person``, ``is_latest``, ``attempt_order``, ``workshop``.
 
     ``person``: integer key shared by all attempts of one person. ``is_latest``: this row is
     the person's newest submission (ties broken by ``submission_id``, then ``path``).
+    ``attempt_order``: position in that (person, time) order over the whole table, so that
+    latest attempts within a time window need no second sort.
     ``workshop``: the person's workshop, the newest non-empty ``workshop_id`` among all their
     attempts (missing when they never gave one). Needs the loader's columns ``user_id``,
     ``email_id``, ``workshop_id``, ``received_at``, ``submission_id``, ``path``.
@@ -101,16 +103,18 @@ def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
             "submission_id": submissions["submission_id"].to_numpy(dtype=object),
             "path": submissions["path"].to_numpy(dtype=object),
             "workshop": workshop,
-        },
-        index=submissions.index,
+        }
     ).sort_values(["person", "received_at", "submission_id", "path"], kind="stable")
     newest = ~order["person"].duplicated(keep="last")
+    position = np.empty(len(order), dtype=np.int64)
+    position[order.index.to_numpy()] = np.arange(len(order))
     with_workshop = order[order["workshop"].notna()]
     person_workshop = with_workshop.drop_duplicates("person", keep="last").set_index("person")
 
     result = submissions.copy()
     result["person"] = person
-    result["is_latest"] = newest.reindex(submissions.index).to_numpy()
+    result["is_latest"] = newest.sort_index().to_numpy()
+    result["attempt_order"] = position
     result["workshop"] = pd.Categorical(
         pd.Series(person).map(person_workshop["workshop"]).to_numpy(dtype=object)
     )

@@ -1,0 +1,826 @@
+"""Aggregation: the loaded tables -> every page of the site as a ``Page`` (docs/report-model.md).
+
+Counting follows CONTRACT 6: headline figures count each person's *latest attempt* (within
+the period a page covers), all-attempts figures stand beside them. A person "tested" a
+package when it appears, passed or failed, in their latest attempt.
+
+Everything is vectorised so that a million submissions stay cheap: text columns become
+integer codes once (``Facts``), and each figure is a ``np.bincount`` or a ``pd.factorize`` over
+those codes, never a Python loop over rows. Python loops run only over the *output* (one per
+package, workshop or table row), which is small.
+
+Privacy: e-mail addresses and user ids never enter ``Facts``; every text that does (package
+names, versions, systems, workshop names, error examples) is scrubbed of e-mail addresses and
+home-folder user names first, because anyone can put anything into a submission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from generator import messages
+from generator.model import Page
+from generator.slugs import package_path, workshop_path
+
+UNKNOWN = "unknown"
+NO_WORKSHOP = ""  # normalise_workshop never yields an empty name, so this cannot clash
+WINDOWS = (30, 90, 365)
+TOP_VERSIONS = 50
+TOP_ERRORS = 10
+BREAKDOWNS = ("system", "distribution", "machine", "python_version")
+
+Row = dict[str, Any]
+
+
+# --- small helpers ------------------------------------------------------------------------
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A share in [0, 1] rounded to 4 places; None when there is nothing to divide by."""
+    return round(float(part) / float(whole), 4) if whole else None
+
+
+def _sorted_rows(rows: list[Row], count: str, name: str) -> list[Row]:
+    """By ``count`` descending, then ``name`` ascending: the report's one sort order."""
+    return sorted(rows, key=lambda row: (-row[count], row[name]))
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A text column as integer codes (>= 0) plus the label of each code."""
+
+    codes: np.ndarray
+    labels: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _coded(
+    values: pd.Series, clean: Callable[[pd.Series], pd.Series], missing: str = UNKNOWN
+) -> Coded:
+    """Code a column; ``clean`` maps its distinct values; missing and empty -> ``missing``."""
+    categorical = pd.Categorical(values)
+    cleaned = messages.scrub(clean(pd.Series(categorical.categories, dtype=object)).fillna(""))
+    cleaned = cleaned.where(cleaned != "", missing)
+    labels = pd.concat([cleaned, pd.Series([missing], dtype=object)], ignore_index=True)
+    merged, uniques = pd.factorize(labels)  # scrubbing may merge two values into one label
+    codes = merged[np.asarray(categorical.codes)]  # code -1 (missing) -> the UNKNOWN slot
+    return Coded(codes.astype(np.int64), [str(label) for label in uniques])
+
+
+def _strip(values: pd.Series) -> pd.Series:
+    return values.str.strip()
+
+
+def _python_minor(values: pd.Series) -> pd.Series:
+    """ "3.11.6" -> "3.11": patch releases would split every table into slivers."""
+    minor = values.str.extract(r"^\s*(\d+\.\d+)", expand=False)
+    return minor.fillna(values.str.strip())
+
+
+def _week_labels(received: pd.Series) -> Coded:
+    """The Monday of each submission's ISO week, as an ISO date."""
+    day = received.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    monday = day - pd.to_timedelta(day.dt.weekday, unit="D")
+    codes, uniques = pd.factorize(monday, sort=True)
+    return Coded(codes.astype(np.int64), [d.strftime("%Y-%m-%d") for d in uniques])
+
+
+def _pair_counts(
+    a: np.ndarray, b: np.ndarray, size_a: int, size_b: int, weights: Any = None
+) -> np.ndarray:
+    """Counts per (a, b) as a dense 2-D array [a, b]."""
+    flat = np.bincount(a * size_b + b, weights=weights, minlength=size_a * size_b)
+    return flat.reshape(size_a, size_b).astype(np.int64)
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray, size_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (a, b) pairs among parallel code arrays."""
+    flat = np.unique(a * size_b + b)
+    return flat // size_b, flat % size_b
+
+
+# --- facts: the whole dataset as integer codes -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Submissions and their package entries as parallel integer arrays (no identities)."""
+
+    # per submission
+    person: np.ndarray
+    received: np.ndarray  # ns since the epoch
+    attempt_order: np.ndarray
+    failing: np.ndarray  # bool: at least one failed install
+    week: Coded
+    dims: dict[str, Coded]  # BREAKDOWNS -> coded column
+    workshop: Coded  # the person's workshop; the label NO_WORKSHOP means none
+    # per (submission, package) entry, one per package even if a file listed it twice
+    sub: np.ndarray
+    package: np.ndarray
+    failed: np.ndarray
+    version: np.ndarray
+    packages: Coded  # package labels (its codes are per raw result row)
+    versions: list[str]
+    # per failed entry with an error text (every entry, for counting messages)
+    error_package: np.ndarray
+    error_code: np.ndarray
+    error_texts: pd.Series  # distinct raw texts, indexed by code
+
+    @property
+    def no_workshop(self) -> int:
+        return self.workshop.labels.index(NO_WORKSHOP)
+
+
+def _entries(results: pd.DataFrame, n_packages: int) -> dict[str, np.ndarray]:
+    """One row per (submission, package): failed if any entry failed; first version seen."""
+    sub = results["sub"].to_numpy(np.int64)
+    package = results["package_code"].to_numpy(np.int64)
+    key = sub * n_packages + package
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    failed = results["failed"].to_numpy(bool)[order]
+    return {
+        "sub": sub[order][starts],
+        "package": package[order][starts],
+        "failed": np.maximum.reduceat(failed, starts) if len(starts) else failed[:0],
+        "version": results["version_code"].to_numpy(np.int64)[order][starts],
+    }
+
+
+def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
+    """Turn the loaded tables (after ``assign_people``) into ``Facts``.
+
+    Only the columns needed for counting are read: ``email_id`` and ``user_id`` never are.
+    """
+    dims = {
+        "system": _coded(people["system"], _strip),
+        "distribution": _coded(
+            people["distribution_name"].astype(object).fillna("").astype(str)
+            + " "
+            + people["distribution_version"].astype(object).fillna("").astype(str),
+            _strip,
+        ),
+        "machine": _coded(people["machine"], _strip),
+        "python_version": _coded(people["python_version"], _python_minor),
+    }
+    packages = _coded(results["name"], _strip)
+    versions = _coded(results["version"], _strip)
+    coded_results = pd.DataFrame(
+        {
+            "sub": results["sub"].to_numpy(),
+            "package_code": packages.codes,
+            "version_code": versions.codes,
+            "failed": results["failed"].to_numpy(),
+        }
+    )
+    entries = _entries(coded_results, len(packages))
+    errors = pd.Categorical(results["error"])
+    with_error = results["failed"].to_numpy(bool) & (np.asarray(errors.codes) >= 0)
+    return Facts(
+        person=people["person"].to_numpy(np.int64),
+        received=pd.DatetimeIndex(people["received_at"]).as_unit("ns").asi8,
+        attempt_order=people["attempt_order"].to_numpy(np.int64),
+        failing=people["n_failed"].to_numpy() > 0,
+        week=_week_labels(people["received_at"]),
+        dims=dims,
+        workshop=_coded(people["workshop"], _strip, missing=NO_WORKSHOP),
+        sub=entries["sub"],
+        package=entries["package"],
+        failed=entries["failed"],
+        version=entries["version"],
+        packages=packages,
+        versions=versions.labels,
+        error_package=packages.codes[with_error],
+        error_code=np.asarray(errors.codes)[with_error].astype(np.int64),
+        error_texts=pd.Series(errors.categories, dtype=object),
+    )
+
+
+# --- a view: the facts seen over one period ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """Which submissions and entries count for one period (all time or the last N days)."""
+
+    in_window: np.ndarray  # per submission
+    latest: np.ndarray  # per submission: the person's newest attempt within the period
+    entry_in_window: np.ndarray  # per entry
+    entry_latest: np.ndarray  # per entry
+
+
+def make_view(facts: Facts, since_ns: int | None) -> View:
+    """The period from ``since_ns`` (nanoseconds since the epoch) on; None for all time."""
+    in_window = np.ones(len(facts.person), bool) if since_ns is None else facts.received >= since_ns
+    ordered = np.argsort(facts.attempt_order)
+    ordered = ordered[in_window[ordered]]
+    person = facts.person[ordered]
+    last = np.r_[person[1:] != person[:-1], True] if len(person) else np.zeros(0, bool)
+    latest = np.zeros(len(facts.person), bool)
+    latest[ordered[last]] = True
+    return View(in_window, latest, in_window[facts.sub], latest[facts.sub])
+
+
+# --- the figures --------------------------------------------------------------------------------
+
+
+def package_counts(facts: Facts, view: View) -> pd.DataFrame:
+    """Per package code: tested/failing users (latest), failing users and attempts (all)."""
+    n = len(facts.packages)
+    pkg, failed = facts.package, facts.failed
+    latest, window = view.entry_latest, view.entry_in_window
+    _, failing_packages = _distinct_pairs(
+        facts.person[facts.sub[window & failed]], pkg[window & failed], n
+    )
+    return pd.DataFrame(
+        {
+            "tested_users": np.bincount(pkg[latest], minlength=n),
+            "failing_users": np.bincount(pkg[latest & failed], minlength=n),
+            "failing_users_all_attempts": np.bincount(failing_packages, minlength=n),
+            "attempts": np.bincount(pkg[window], minlength=n),
+            "failed_attempts": np.bincount(pkg[window & failed], minlength=n),
+        }
+    )
+
+
+def _package_ref(facts: Facts, code: int) -> Row:
+    name = facts.packages.labels[code]
+    return {"name": name, "href": package_path(name)}
+
+
+def _users_by(facts: Facts, view: View, dim: str, key: str) -> list[Row]:
+    coded = facts.dims[dim]
+    users = np.bincount(coded.codes[view.latest], minlength=len(coded))
+    failing = np.bincount(coded.codes[view.latest & facts.failing], minlength=len(coded))
+    rows = [
+        {
+            key: label,
+            "users": int(users[i]),
+            "users_with_failures": int(failing[i]),
+            "failure_rate": rate(failing[i], users[i]),
+        }
+        for i, label in enumerate(coded.labels)
+        if users[i]
+    ]
+    return _sorted_rows(rows, "users", key)
+
+
+def _weekly(facts: Facts, view: View) -> list[Row]:
+    weeks = facts.week.codes[view.in_window]
+    n = len(facts.week)
+    submissions = np.bincount(weeks, minlength=n)
+    failing = np.bincount(facts.week.codes[view.in_window & facts.failing], minlength=n)
+    active_weeks, _ = _distinct_pairs(weeks, facts.person[view.in_window], len(facts.person) + 1)
+    users = np.bincount(active_weeks, minlength=n)
+    return [
+        {
+            "week": label,
+            "submissions": int(submissions[i]),
+            "users": int(users[i]),
+            "failing_submissions": int(failing[i]),
+            "failure_rate": rate(failing[i], submissions[i]),
+        }
+        for i, label in enumerate(facts.week.labels)
+        if submissions[i]
+    ]
+
+
+def _failing_versions(facts: Facts, view: View) -> list[Row]:
+    n_versions = len(facts.versions)
+    failed = facts.failed
+    latest = view.entry_latest & failed
+    latest_counts = pd.Series(
+        facts.package[latest] * n_versions + facts.version[latest]
+    ).value_counts()
+    window = view.entry_in_window & failed
+    people = facts.person[facts.sub[window]]
+    keys = facts.package[window] * n_versions + facts.version[window]
+    all_counts = pd.DataFrame({"key": keys, "person": people}).drop_duplicates()["key"]
+    all_counts = all_counts.value_counts()
+    rows = []
+    for key, failing in latest_counts.items():
+        package, version = divmod(int(key), n_versions)
+        rows.append(
+            {
+                **_package_ref(facts, package),
+                "version": facts.versions[version],
+                "failing_users": int(failing),
+                "failing_users_all_attempts": int(all_counts.get(key, 0)),
+            }
+        )
+    rows.sort(key=lambda row: (-row["failing_users"], row["name"], row["version"]))
+    return rows[:TOP_VERSIONS]
+
+
+def _workshop_count(facts: Facts, view: View) -> int:
+    codes = np.unique(facts.workshop.codes[view.in_window])
+    return int(np.count_nonzero(codes != facts.no_workshop))
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+def window_links() -> list[Row]:
+    links = [{"label": "All time", "href": "index.html", "window_days": None}]
+    for days in WINDOWS:
+        links.append(
+            {"label": f"Last {days} days", "href": f"recent/{days}-days.html", "window_days": days}
+        )
+    return links
+
+
+def overview_page(
+    facts: Facts, view: View, *, title: str, generated_at: str, window_days: int | None
+) -> Page:
+    counts = package_counts(facts, view)
+    users = int(view.latest.sum())
+    failing_users = int((view.latest & facts.failing).sum())
+    failing_packages = [
+        {
+            **_package_ref(facts, code),
+            "failing_users": int(row.failing_users),
+            "failing_users_all_attempts": int(row.failing_users_all_attempts),
+            "tested_users": int(row.tested_users),
+            "failure_rate": rate(row.failing_users, row.tested_users),
+        }
+        for code, row in counts[counts["failing_users"] > 0].iterrows()
+    ]
+    context = {
+        "generated_at": generated_at,
+        "window_days": window_days,
+        "windows": [{"label": w["label"], "href": w["href"]} for w in window_links()],
+        "totals": {
+            "submissions": int(view.in_window.sum()),
+            "users": users,
+            "users_with_failures": failing_users,
+            "workshops": _workshop_count(facts, view),
+            "packages": int((counts["attempts"] > 0).sum()),
+            "share_users_failing": rate(failing_users, users),
+        },
+        "failing_packages": _sorted_rows(failing_packages, "failing_users", "name"),
+        "failing_package_versions": _failing_versions(facts, view),
+        "users_by_system": _users_by(facts, view, "system", "system"),
+        "users_by_python": _users_by(facts, view, "python_version", "python_version"),
+        "weekly": _weekly(facts, view),
+    }
+    if window_days is None:
+        path, page_title = "index.html", title
+    else:
+        path, page_title = f"recent/{window_days}-days.html", f"{title}: last {window_days} days"
+    return Page(
+        path=path,
+        template="overview.html",
+        title=page_title,
+        context=context,
+        tables={
+            "failing_packages": [_without_href(row) for row in context["failing_packages"]],
+            "weekly": context["weekly"],
+        },
+    )
+
+
+def _without_href(row: Row) -> Row:
+    return {key: value for key, value in row.items() if key != "href"}
+
+
+def _package_rows(facts: Facts, counts: pd.DataFrame) -> list[Row]:
+    rows = [
+        {
+            **_package_ref(facts, code),
+            "tested_users": int(row.tested_users),
+            "failing_users": int(row.failing_users),
+            "failure_rate": rate(row.failing_users, row.tested_users),
+            "failing_users_all_attempts": int(row.failing_users_all_attempts),
+            "attempts": int(row.attempts),
+            "failed_attempts": int(row.failed_attempts),
+        }
+        for code, row in counts[counts["attempts"] > 0].iterrows()
+    ]
+    return _sorted_rows(rows, "failing_users", "name")
+
+
+def packages_index_page(rows: list[Row]) -> Page:
+    return Page(
+        path="packages/index.html",
+        template="packages.html",
+        title="Packages",
+        context={"packages": rows},
+        tables={"packages": [_without_href(row) for row in rows]},
+    )
+
+
+def _breakdowns(facts: Facts, view: View) -> dict[str, dict[int, list[Row]]]:
+    """Per dimension, per package code: rows {value, tested_users, failing_users, rate}."""
+    latest = view.entry_latest
+    package = facts.package[latest]
+    failed = facts.failed[latest]
+    subs = facts.sub[latest]
+    result: dict[str, dict[int, list[Row]]] = {}
+    for dim in BREAKDOWNS:
+        coded = facts.dims[dim]
+        values = coded.codes[subs]
+        n = len(facts.packages)
+        tested = _pair_counts(package, values, n, len(coded))
+        failing = _pair_counts(package, values, n, len(coded), weights=failed)
+        per_package: dict[int, list[Row]] = {}
+        for code, column in np.argwhere(tested):
+            per_package.setdefault(int(code), []).append(
+                {
+                    "value": coded.labels[column],
+                    "tested_users": int(tested[code, column]),
+                    "failing_users": int(failing[code, column]),
+                    "failure_rate": rate(failing[code, column], tested[code, column]),
+                }
+            )
+        result[dim] = {
+            code: _sorted_rows(rows, "tested_users", "value") for code, rows in per_package.items()
+        }
+    return result
+
+
+def _versions(facts: Facts, view: View) -> dict[int, list[Row]]:
+    latest = view.entry_latest
+    counts = pd.DataFrame(
+        {
+            "package": facts.package[latest],
+            "version": facts.version[latest],
+            "failed": facts.failed[latest],
+        }
+    )
+    table = counts.groupby(["package", "version"]).agg(
+        users=("failed", "size"), failing=("failed", "sum")
+    )
+    result: dict[int, list[Row]] = {}
+    for (package, version), row in table.iterrows():
+        result.setdefault(int(package), []).append(
+            {
+                "version": facts.versions[version],
+                "passing_users": int(row.users - row.failing),
+                "failing_users": int(row.failing),
+                "users": int(row.users),
+            }
+        )
+    return {
+        package: [
+            {key: value for key, value in row.items() if key != "users"}
+            for row in _sorted_rows(rows, "users", "version")
+        ]
+        for package, rows in result.items()
+    }
+
+
+def _package_weekly(facts: Facts) -> dict[int, list[Row]]:
+    weeks = facts.week.codes[facts.sub]
+    n = len(facts.packages)
+    attempts = _pair_counts(facts.package, weeks, n, len(facts.week))
+    failed = _pair_counts(facts.package, weeks, n, len(facts.week), weights=facts.failed)
+    result: dict[int, list[Row]] = {}
+    for package, week in np.argwhere(attempts):
+        result.setdefault(int(package), []).append(
+            {
+                "week": facts.week.labels[week],
+                "attempts": int(attempts[package, week]),
+                "failed_attempts": int(failed[package, week]),
+            }
+        )
+    return result
+
+
+def error_groups(facts: Facts) -> dict[int, list[Row]]:
+    """Per package code: the most common normalised messages, each with a scrubbed example."""
+    counts = (
+        pd.DataFrame({"package": facts.error_package, "code": facts.error_code})
+        .value_counts()
+        .rename("count")
+        .reset_index()
+    )
+    if counts.empty:
+        return {}
+    used = np.unique(counts["code"].to_numpy())
+    texts = facts.error_texts.iloc[used]
+    patterns = pd.Series(messages.normalise(texts).to_numpy(), index=used)
+    counts["message"] = patterns.reindex(counts["code"]).to_numpy()
+    counts["text"] = texts.reindex(counts["code"]).to_numpy()
+    # The example is the group's most frequent raw text (ties: alphabetical), then scrubbed.
+    counts = counts.sort_values(
+        ["package", "message", "count", "text"], ascending=[True, True, False, True]
+    )
+    groups = counts.groupby(["package", "message"], sort=False).agg(
+        count=("count", "sum"), example=("text", "first")
+    )
+    groups = groups.reset_index()
+    groups["example"] = messages.scrub(groups["example"]).to_numpy()
+    groups = groups.sort_values(["package", "count", "message"], ascending=[True, False, True])
+    result: dict[int, list[Row]] = {}
+    for row in groups.itertuples(index=False):
+        rows = result.setdefault(int(row.package), [])
+        if len(rows) < TOP_ERRORS:
+            rows.append({"message": row.message, "count": int(row.count), "example": row.example})
+    return result
+
+
+def package_pages(
+    facts: Facts,
+    view: View,
+    rows: list[Row],
+    breakdowns: dict[str, dict[int, list[Row]]],
+    errors: dict[int, list[Row]],
+) -> list[Page]:
+    versions = _versions(facts, view)
+    weekly = _package_weekly(facts)
+    codes = {label: code for code, label in enumerate(facts.packages.labels)}
+    pages = []
+    for row in rows:
+        code = codes[row["name"]]
+        context = {
+            **_without_href(row),
+            "versions": versions.get(code, []),
+            "breakdowns": {dim: breakdowns[dim].get(code, []) for dim in BREAKDOWNS},
+            "weekly": weekly.get(code, []),
+            "errors": errors.get(code, []),
+        }
+        pages.append(
+            Page(
+                path=row["href"],
+                template="package.html",
+                title=row["name"],
+                context=context,
+                tables={"versions": context["versions"], "errors": context["errors"]},
+            )
+        )
+    return pages
+
+
+# --- workshops ----------------------------------------------------------------------------------
+
+
+def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page]:
+    """The workshops index plus one page per workshop with enough participants."""
+    people = view.latest  # one row per person: their latest attempt
+    workshop = facts.workshop.codes
+    listed = workshop != facts.no_workshop
+    n = len(facts.workshop)
+    participants = np.bincount(workshop[people & listed], minlength=n)
+    failing = np.bincount(workshop[people & listed & facts.failing], minlength=n)
+    first = pd.Series(facts.received[listed]).groupby(workshop[listed]).min()
+    last = pd.Series(facts.received[listed]).groupby(workshop[listed]).max()
+
+    latest_entries = view.entry_latest & facts.failed
+    entry_workshop = workshop[facts.sub[latest_entries]]
+    failing_packages = _pair_counts(
+        entry_workshop, facts.package[latest_entries], n, len(facts.packages)
+    )
+    shown = [
+        code
+        for code in range(n)
+        if code != facts.no_workshop and participants[code] >= min_participants
+    ]
+    hidden = sum(
+        1
+        for code in range(n)
+        if code != facts.no_workshop and 0 < participants[code] < min_participants
+    )
+    index_rows, pages = [], []
+    for code in shown:
+        name = facts.workshop.labels[code]
+        row = {
+            "name": name,
+            "href": workshop_path(name),
+            "participants": int(participants[code]),
+            "participants_failing": int(failing[code]),
+            "first_seen": _iso_date(first[code]),
+            "last_seen": _iso_date(last[code]),
+        }
+        index_rows.append(row)
+        members = people & (workshop == code)
+        packages = [
+            {**_package_ref(facts, p), "failing_participants": int(failing_packages[code, p])}
+            for p in np.flatnonzero(failing_packages[code])
+        ]
+        context = {
+            **_without_href(row),
+            "packages": _sorted_rows(packages, "failing_participants", "name"),
+            "systems": _participants_by(facts, members, "system"),
+            "python_versions": _participants_by(facts, members, "python_version"),
+        }
+        pages.append(
+            Page(
+                path=row["href"],
+                template="workshop.html",
+                title=name,
+                context=context,
+                tables={"packages": [_without_href(p) for p in context["packages"]]},
+            )
+        )
+    index_rows = _sorted_rows(index_rows, "participants", "name")
+    index = Page(
+        path="workshops/index.html",
+        template="workshops.html",
+        title="Workshops",
+        context={"workshops": index_rows, "hidden_workshops": hidden},
+        tables={"workshops": [_without_href(row) for row in index_rows]},
+    )
+    return [index, *pages]
+
+
+def _participants_by(facts: Facts, members: np.ndarray, dim: str) -> list[Row]:
+    coded = facts.dims[dim]
+    total = np.bincount(coded.codes[members], minlength=len(coded))
+    failing = np.bincount(coded.codes[members & facts.failing], minlength=len(coded))
+    rows = [
+        {
+            dim: coded.labels[i],
+            "participants": int(total[i]),
+            "participants_failing": int(failing[i]),
+        }
+        for i in np.flatnonzero(total)
+    ]
+    return _sorted_rows(rows, "participants", dim)
+
+
+def _iso_date(ns: int) -> str:
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC").strftime("%Y-%m-%d")
+
+
+# --- matrix and compare -------------------------------------------------------------------------
+
+
+def _columns(facts: Facts, view: View, dim: str) -> list[str]:
+    coded = facts.dims[dim]
+    users = np.bincount(coded.codes[view.latest], minlength=len(coded))
+    present = [(int(-users[i]), label) for i, label in enumerate(coded.labels) if users[i]]
+    return [label for _, label in sorted(present)]
+
+
+def matrix_page(
+    facts: Facts, view: View, rows: list[Row], breakdowns: dict[str, dict[int, list[Row]]]
+) -> Page:
+    codes = {label: code for code, label in enumerate(facts.packages.labels)}
+    context: dict[str, Any] = {
+        "systems": _columns(facts, view, "system"),
+        "python_versions": _columns(facts, view, "python_version"),
+    }
+    for key, dim, columns in [
+        ("by_system", "system", context["systems"]),
+        ("by_python", "python_version", context["python_versions"]),
+    ]:
+        table = []
+        for row in rows:
+            if not row["tested_users"]:
+                continue
+            cells = {c["value"]: c for c in breakdowns[dim].get(codes[row["name"]], [])}
+            table.append(
+                {
+                    "name": row["name"],
+                    "href": row["href"],
+                    "cells": [_cell(column, cells.get(column)) for column in columns],
+                }
+            )
+        context[key] = table
+    return Page(path="matrix.html", template="matrix.html", title="Package matrix", context=context)
+
+
+def _cell(column: str, found: Row | None) -> Row:
+    if found is None:
+        return {"column": column, "tested_users": 0, "failing_users": 0, "failure_rate": None}
+    return {"column": column, **{k: v for k, v in found.items() if k != "value"}}
+
+
+def compare_page(
+    facts: Facts,
+    rows: list[Row],
+    breakdowns: dict[str, dict[int, list[Row]]],
+    errors: dict[int, list[Row]],
+) -> Page:
+    codes = {label: code for code, label in enumerate(facts.packages.labels)}
+    packages = []
+    for row in sorted(rows, key=lambda r: r["name"]):
+        code = codes[row["name"]]
+        top = errors.get(code)
+        packages.append(
+            {
+                "name": row["name"],
+                "href": row["href"],
+                "tested_users": row["tested_users"],
+                "failing_users": row["failing_users"],
+                "failure_rate": row["failure_rate"],
+                "by_system": breakdowns["system"].get(code, []),
+                "top_error": top[0]["message"] if top else None,
+            }
+        )
+    return Page(
+        path="compare.html",
+        template="compare.html",
+        title="Compare packages",
+        context={"packages": packages},
+        tables={
+            "packages": [
+                {k: v for k, v in p.items() if k not in ("href", "by_system")} for p in packages
+            ]
+        },
+    )
+
+
+EXAMPLE_REQUEST: Row = {
+    "user_system_info": {
+        "distribution_name": "Ubuntu",
+        "distribution_version": "22.04",
+        "system": "Linux",
+        "system_version": "#91-Ubuntu SMP",
+        "machine": "x86_64",
+        "system_platform": "Linux-5.15.0-91-generic-x86_64-with-glibc2.35",
+        "python_version": "3.11.6",
+        "workshop_id": "2026-05-01-somewhere",
+        "email_id": None,
+    },
+    "successful_installs": [{"name": "Git (git)", "version": "2.39.2"}],
+    "failed_installs": [
+        {
+            "name": "make",
+            "version": "unknown",
+            "error_description": "could not find 'make' executable for make",
+        }
+    ],
+    "unique_user_id": None,
+}
+
+EXAMPLE_RESPONSE: Row = {
+    "key": "<user id to send next time>",
+    "submission_id": "<id>",
+    "summary": {"status": "Successful", "message": "new id generated"},
+}
+
+
+def submit_page() -> Page:
+    endpoints = [
+        {
+            "method": "POST",
+            "path": "/api/v1/submissions",
+            "description": "Send one installation test result.",
+        },
+        {
+            "method": "POST",
+            "path": "/installation_data/",
+            "description": "The same, at the path existing installer scripts use.",
+        },
+    ]
+    return Page(
+        path="submit.html",
+        template="submit.html",
+        title="How to submit results",
+        context={
+            "endpoints": endpoints,
+            "schema_href": "schema.json",
+            "example_request": EXAMPLE_REQUEST,
+            "example_response": EXAMPLE_RESPONSE,
+        },
+    )
+
+
+# --- the whole site -----------------------------------------------------------------------------
+
+
+def build_pages(
+    people: pd.DataFrame,
+    results: pd.DataFrame,
+    *,
+    now: pd.Timestamp,
+    generated_at: str,
+    title: str,
+    min_workshop_participants: int = 1,
+) -> list[Page]:
+    """Every page of the site, in a fixed order. ``now`` anchors the recent windows."""
+    facts = collect_facts(people, results)
+    everything = make_view(facts, None)
+    pages = [
+        overview_page(facts, everything, title=title, generated_at=generated_at, window_days=None)
+    ]
+    for days in WINDOWS:
+        since = (now - pd.Timedelta(days=days)).value
+        pages.append(
+            overview_page(
+                facts,
+                make_view(facts, since),
+                title=title,
+                generated_at=generated_at,
+                window_days=days,
+            )
+        )
+    rows = _package_rows(facts, package_counts(facts, everything))
+    breakdowns = _breakdowns(facts, everything)
+    errors = error_groups(facts)
+    pages.append(packages_index_page(rows))
+    pages.extend(package_pages(facts, everything, rows, breakdowns, errors))
+    pages.extend(workshop_pages(facts, everything, min_workshop_participants))
+    pages.append(matrix_page(facts, everything, rows, breakdowns))
+    pages.append(compare_page(facts, rows, breakdowns, errors))
+    pages.append(submit_page())
+    return pages
