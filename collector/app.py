@@ -18,7 +18,7 @@ from typing import Any
 import bottle
 import orjson
 
-from collector.clientip import client_ip
+from collector.clientip import client_ip, rate_limit_key
 from collector.config import CollectorConfig
 from collector.ids import UserIds, format_received_at, load_id_secret, new_submission_id
 from collector.keys import KeyRing, MissingKey, WrongKey, presented_key
@@ -132,7 +132,7 @@ class Submissions:
             environ.get("HTTP_X_FORWARDED_FOR"),
             self.config.trusted_proxies,
         )
-        decision = self.limiter.hit(client)
+        decision = self.limiter.hit(rate_limit_key(client))  # IPv6: per /64
         _set_rate_headers(decision)
         if not decision.allowed:
             bottle.response.set_header("Retry-After", str(decision.retry_after))
@@ -255,10 +255,15 @@ def _bottle_error(error: bottle.HTTPError) -> bytes:
     return _error(status, messages.get(status, phrase))
 
 
+def error_document(
+    status: int, message: str, details: Sequence[dict[str, str]] = ()
+) -> dict[str, Any]:
+    """The one shape of every error response (CONTRACT 4)."""
+    return {"error": {"status": status, "message": message, "details": list(details)}}
+
+
 def _error(status: int, message: str, details: Sequence[dict[str, str]] = ()) -> bytes:
-    return _json(
-        status, {"error": {"status": status, "message": message, "details": list(details)}}
-    )
+    return _json(status, error_document(status, message, details))
 
 
 def _json(status: int, payload: Any) -> bytes:

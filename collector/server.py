@@ -14,12 +14,14 @@ import signal
 import time
 from typing import Any
 
+import orjson
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
+from waitress.task import ErrorTask
 
 from collector.accesslog import AccessLog, WSGIApp, configure_logging
-from collector.app import create_app
+from collector.app import create_app, error_document
 from collector.config import CollectorConfig, Config
 from collector.errors import UserError
 
@@ -58,10 +60,29 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    for listener in _listeners(_socket_map(server)):
+        listener.channel_class = JsonErrorChannel
     for url in _listening_urls(server):
         print(f"collector listening on {url}", flush=True)
     log.info("storing submissions under %s", settings.submissions_dir)
     return GracefulRunner(server).run()
+
+
+class JsonErrorTask(ErrorTask):
+    """Waitress's own error responses (malformed HTTP, a body over its limit) as our JSON."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        body = orjson.dumps(error_document(error.code, error.reason.lower()))
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class JsonErrorChannel(HTTPChannel):
+    error_task_class = JsonErrorTask
 
 
 class GracefulRunner:
@@ -69,7 +90,7 @@ class GracefulRunner:
 
     def __init__(self, server: Any) -> None:
         self.server = server
-        self.socket_map: dict[int, Any] = getattr(server, "map", None) or server._map
+        self.socket_map = _socket_map(server)
         self.stop_requested = False
 
     def run(self) -> int:
@@ -78,9 +99,10 @@ class GracefulRunner:
         while not self.stop_requested:
             self._step()
         log.info("stopping: no new connections, finishing requests in flight")
-        for listener in self._listeners():
+        for listener in _listeners(self.socket_map):
             wasyncore.dispatcher.close(listener)  # keeps the trigger that wakes the loop
         deadline = time.monotonic() + DRAIN_SECONDS
+        self._step()  # read what already arrived, so a request half-received counts as busy
         while self._busy() and time.monotonic() < deadline:
             self._step()
         unfinished = sum(1 for channel in self._channels() if _channel_busy(channel))
@@ -92,15 +114,12 @@ class GracefulRunner:
 
     def _request_stop(self, signum: int, _frame: Any) -> None:
         self.stop_requested = True
-        for listener in self._listeners():
+        for listener in _listeners(self.socket_map):
             listener.pull_trigger()  # wake the event loop now rather than at its next timeout
             break
 
     def _step(self) -> None:
         wasyncore.loop(timeout=_LOOP_STEP_SECONDS, map=self.socket_map, count=1)
-
-    def _listeners(self) -> list[BaseWSGIServer]:
-        return [item for item in self.socket_map.values() if isinstance(item, BaseWSGIServer)]
 
     def _channels(self) -> list[HTTPChannel]:
         return [item for item in self.socket_map.values() if isinstance(item, HTTPChannel)]
@@ -111,6 +130,15 @@ class GracefulRunner:
     def _shut_down(self) -> None:
         self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         wasyncore.close_all(self.socket_map)
+
+
+def _socket_map(server: Any) -> dict[int, Any]:
+    """Waitress's map of sockets (one server, or several when a host name has several IPs)."""
+    return getattr(server, "map", None) or server._map
+
+
+def _listeners(socket_map: dict[int, Any]) -> list[BaseWSGIServer]:
+    return [item for item in socket_map.values() if isinstance(item, BaseWSGIServer)]
 
 
 def _channel_busy(channel: HTTPChannel) -> bool:

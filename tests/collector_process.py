@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,8 +88,12 @@ def write_config(
     return config_path, (collector.get("keys") or {}).get(TEST_KEY_NAME)
 
 
-def start(workdir: Path, env: Mapping[str, str] | None = None) -> RunningCollector:
+def start(
+    workdir: Path, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> RunningCollector:
     """Start a collector on ``workdir/config.yaml`` and wait until it is healthy.
+
+    ``args`` are added to the command line (e.g. ``["--port", "0"]``).
 
     Raises ``RuntimeError`` with the server's output if it exits or does not become healthy.
     """
@@ -100,7 +104,7 @@ def start(workdir: Path, env: Mapping[str, str] | None = None) -> RunningCollect
     stderr_path = workdir / f"stderr-{run}.log"
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "collector", "serve", "--config", str(config_path)],
+            [*serve_command(config_path), *args],
             cwd=workdir,
             env=collector_env(env),
             stdout=out,
@@ -123,6 +127,11 @@ def start(workdir: Path, env: Mapping[str, str] | None = None) -> RunningCollect
         running.stop()
         raise
     return running
+
+
+def serve_command(config_path: Path) -> list[str]:
+    """The command line that runs the collector on ``config_path``."""
+    return [sys.executable, "-m", "collector", "serve", "--config", str(config_path)]
 
 
 def collector_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

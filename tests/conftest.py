@@ -10,14 +10,15 @@
 
 Keyword arguments of ``start_collector`` are merged into the ``collector:`` section of a
 temporary config.yaml (see ``collector_process.write_config``). To restart a collector on
-the same data and secrets, stop it and call ``start_collector(workdir=running.workdir)``.
+the same data and secrets, stop it and call ``start_collector(workdir=running.workdir)``;
+``env`` adds environment variables, ``args`` command-line arguments (``["--port", "0"]``).
 Every process started here is stopped (SIGTERM, then SIGKILL) at teardown.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +36,17 @@ def start_collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartC
     started: list[RunningCollector] = []
 
     def start_collector(
-        workdir: Path | None = None, env: dict[str, str] | None = None, **overrides: Any
+        workdir: Path | None = None,
+        env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
+        **overrides: Any,
     ) -> RunningCollector:
         if workdir is None or not (workdir / "config.yaml").exists():
             workdir = workdir or tmp_path_factory.mktemp("collector")
             write_config(workdir, overrides)
         elif overrides:
             raise TypeError("overrides cannot be applied when reusing an existing workdir")
-        running = start(workdir, env)
+        running = start(workdir, env, args)
         started.append(running)
         return running
 
