@@ -87,7 +87,7 @@ def _python_minor(values: pd.Series) -> pd.Series:
 def _week_labels(received: pd.Series) -> Coded:
     """The Monday of each submission's ISO week, as an ISO date."""
     day = received.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
-    monday = day - pd.to_timedelta(day.dt.weekday, unit="D")
+    monday = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     codes, uniques = pd.factorize(monday, sort=True)
     return Coded(codes.astype(np.int64), [d.strftime("%Y-%m-%d") for d in uniques])
 

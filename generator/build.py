@@ -1,0 +1,130 @@
+"""``python -m generator build``: the whole report build as one readable pipeline.
+
+    load      submissions folder -> tables             (generator/load.py)
+    people    users, latest attempts, workshops         (generator/people.py)
+    aggregate tables -> list[Page]                      (generator/aggregate.py)
+    render    pages -> files in a staging folder        (generator/render.py)
+    publish   staging folder swapped in for site/       (generator/publish.py)
+
+The build only ever reads the submissions folder. Files it cannot use are skipped, counted
+and named on stderr, and the build goes on; a failure while writing leaves the published
+site as it was and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from collector.config import GeneratorConfig
+from collector.errors import UserError
+from generator.aggregate import build_pages
+from generator.load import LoadResult, load_submissions
+from generator.people import assign_people
+from generator.publish import publish_site
+
+SHOW_SKIPPED = 20
+"""Skipped files named one per line in the summary; the rest are only counted."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    files_read: int
+    skipped: list[tuple[Path, str]]
+    people: int
+    pages: int
+    files_written: int
+    seconds: float
+
+    def lines(self, site_dir: Path) -> list[str]:
+        """The summary for stderr: one line of figures, then each skipped file and why."""
+        lines = [
+            f"built {site_dir}: read {self.files_read} files, skipped {len(self.skipped)}, "
+            f"{self.people} people, {self.pages} pages ({self.files_written} files) "
+            f"in {self.seconds:.1f} s"
+        ]
+        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped[:SHOW_SKIPPED]]
+        if len(self.skipped) > SHOW_SKIPPED:
+            lines.append(f"  ... and {len(self.skipped) - SHOW_SKIPPED} more skipped files")
+        return lines
+
+
+def build_time(environ: dict[str, str] | os._Environ[str] = os.environ) -> datetime:
+    """Now (UTC), or SOURCE_DATE_EPOCH when set, so that the same data builds the same site."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise UserError(
+            f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {epoch!r}"
+        ) from None
+
+
+def _check_folders(submissions_dir: Path, site_dir: Path) -> None:
+    if not submissions_dir.is_dir():
+        raise UserError(f"submissions folder not found: {submissions_dir}")
+    submissions, site = submissions_dir.resolve(), site_dir.resolve()
+    if site == submissions or submissions in site.parents or site in submissions.parents:
+        raise UserError(
+            f"the site folder {site_dir} and the submissions folder {submissions_dir} must not "
+            "contain each other (the build never writes into submissions)"
+        )
+
+
+def _render(pages: list, out_dir: Path, *, title: str, generated_at: str) -> int:
+    from generator.render import write_site  # imported late: only the build needs templates
+
+    return write_site(pages, out_dir, title=title, generated_at=generated_at)
+
+
+def build_site(
+    config: GeneratorConfig, submissions_dir: Path | None = None, site_dir: Path | None = None
+) -> int:
+    """Build the report site; return the exit status (0). Raises ``UserError`` for bad input."""
+    started = time.monotonic()
+    submissions_dir = submissions_dir or config.submissions_dir
+    site_dir = site_dir or config.site_dir
+    _check_folders(submissions_dir, site_dir)
+    now = build_time()
+    generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    progress = sys.stderr.isatty()
+
+    loaded: LoadResult = load_submissions(submissions_dir, progress=progress)
+    people = assign_people(loaded.submissions)
+    pages = build_pages(
+        people,
+        loaded.results,
+        now=pd.Timestamp(now),
+        generated_at=generated_at,
+        title=config.title,
+        min_workshop_participants=config.min_workshop_participants,
+    )
+    try:
+        written = publish_site(
+            site_dir,
+            lambda staging: _render(pages, staging, title=config.title, generated_at=generated_at),
+        )
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the site ({exc.strerror or exc}: {exc.filename}); "
+            f"the published site {site_dir} is unchanged"
+        ) from None
+
+    summary = Summary(
+        files_read=loaded.files_read,
+        skipped=loaded.skipped,
+        people=int(people["person"].nunique()),
+        pages=len(pages),
+        files_written=written,
+        seconds=time.monotonic() - started,
+    )
+    print("\n".join(summary.lines(site_dir)), file=sys.stderr)
+    return 0
