@@ -73,7 +73,8 @@ def _read_secret(path: Path) -> str:
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read id secret file {path}: {exc}") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise UserError(f"cannot read id secret file {path}: {reason}") from None
 
 
 def _create_secret_file(path: Path) -> None:
