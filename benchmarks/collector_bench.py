@@ -1,0 +1,371 @@
+"""How fast does the collector accept durable submissions, against the disk's own floor?
+
+    .venv/bin/python benchmarks/collector_bench.py [--requests 3000] [--concurrency 32]
+                                                   [--prefill 100000] [--threads 8] [--dir D]
+
+In one run it starts, one after the other, as separate processes on loopback:
+
+1. the *floor*: a bare Bottle app on the same waitress server with the same thread count,
+   which only writes each body into a new file and fsyncs it (no parsing, no validation,
+   no rate limit) - the most any Python service writing durable files can do here;
+2. the real collector (``python -m collector serve``, rate limit out of the way) on an empty
+   submissions folder;
+3. the collector again with ``--prefill`` files already in today's folder, created directly
+   on disk, to show that a save costs the same however many files are stored.
+
+Each is driven by ``--concurrency`` threads, each with its own keep-alive connection, for
+``--requests`` POSTs of realistic bodies (~2-4 KB: 15 successful and 0-3 failed installs).
+It prints accepted submissions per second, p50 and p99 latency, the collector/floor ratio
+(target >= 0.8) and checks that every accepted submission is really on disk. A script that
+prints figures, not a test: the figures depend on the machine and on what else runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import random
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LISTENING = re.compile(r"listening on http://([\d.]+):(\d+)")
+SUBMIT_PATH = "/installation_data/"
+START_TIMEOUT = 60
+WARMUP_PER_CONNECTION = 2
+
+PACKAGES = [
+    ("Bash (bash)", "5.2.15"),
+    ("Git (git)", "2.39.2"),
+    ("Text editor (nano)", "7.2"),
+    ("Python (python)", "3.11.6"),
+    ("IPython (ipython)", "8.18.1"),
+    ("Jupyter Notebook (jupyter-notebook)", "7.0.6"),
+    ("NumPy (numpy)", "1.26.2"),
+    ("Pandas (pandas)", "2.1.4"),
+    ("Matplotlib (matplotlib)", "3.8.2"),
+    ("SciPy (scipy)", "1.11.4"),
+    ("SQLite3 (sqlite3)", "3.40.1"),
+    ("Make (make)", "4.3"),
+    ("Nose (nose)", "1.3.7"),
+    ("EasyMercurial (hg)", "6.3.2"),
+    ("R (R)", "4.3.2"),
+    ("RStudio (rstudio)", "2023.12.0"),
+    ("Firefox (firefox)", "120.0.1"),
+    ("OpenRefine (openrefine)", "3.7.7"),
+]
+
+
+# --- load -------------------------------------------------------------------------------
+
+
+def make_body(rng: random.Random) -> bytes:
+    """One realistic submission body of about 2-4 KB."""
+    installed = rng.sample(PACKAGES, 15)
+    failed = rng.sample([p for p in PACKAGES if p not in installed], rng.randint(0, 3))
+    body = {
+        "user_system_info": {
+            "distribution_name": "Ubuntu",
+            "distribution_version": "22.04",
+            "system": "Linux",
+            "system_version": "#91-Ubuntu SMP Mon Nov 20 15:09:52 UTC 2023",
+            "machine": "x86_64",
+            "system_platform": "Linux-5.15.0-91-generic-x86_64-with-glibc2.35",
+            "python_version": rng.choice(["3.10.12", "3.11.6", "3.12.1"]),
+            "workshop_id": f"2026-05-{rng.randint(1, 28):02d}-somewhere",
+            "email_id": f"learner{rng.randint(1, 10**6)}@example.org",
+        },
+        "successful_installs": [{"name": n, "version": v} for n, v in installed],
+        "failed_installs": [
+            {"name": n, "version": "unknown", "error_description": failure(n)} for n, _ in failed
+        ],
+        "unique_user_id": None,
+    }
+    return json.dumps(body).encode("utf-8")
+
+
+def failure(name: str) -> str:
+    """An error description as the installer scripts write it (about 800 characters)."""
+    command = name.rsplit("(", 1)[-1].rstrip(")")
+    cause = (
+        f"  command not found: {command} (searched /usr/local/sbin:/usr/local/bin:/usr/sbin:"
+        f"/usr/bin:/sbin:/bin:/usr/games:/usr/local/games:/snap/bin)\n"
+    )
+    return (
+        f"check for {name} failed:\n"
+        f"  could not find '{command}' executable for {command}\n"
+        "  For instructions on installing an up-to-date version, see\n"
+        "  https://carpentries.github.io/workshop-template/#setup\n"
+        "  causes:\n" + cause * 4
+    )
+
+
+@dataclass
+class Result:
+    name: str
+    accepted: int
+    failed: int
+    seconds: float
+    latencies: list[float]  # seconds, accepted requests only
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, fraction: float) -> float:
+        if len(self.latencies) < 2:
+            return float("nan")
+        cuts = statistics.quantiles(self.latencies, n=1000, method="inclusive")
+        return cuts[round(fraction * 1000) - 1] * 1000
+
+
+def drive(name: str, port: int, key: str | None, requests: int, concurrency: int) -> Result:
+    """POST ``requests`` bodies over ``concurrency`` keep-alive connections; time them."""
+    rng = random.Random(42)
+    bodies = [make_body(rng) for _ in range(256)]
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    tickets = itertools.count()  # next() on a count is atomic under the GIL
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    failures = [0] * concurrency
+    ready = threading.Barrier(concurrency + 1)
+
+    def post(connection: http.client.HTTPConnection, body: bytes) -> int:
+        """One POST; 0 for a broken connection (then reopened by the next request)."""
+        try:
+            connection.request("POST", SUBMIT_PATH, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        except (OSError, http.client.HTTPException):
+            connection.close()
+            return 0
+
+    def worker(slot: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for number in range(WARMUP_PER_CONNECTION):
+            post(connection, bodies[(slot + number) % len(bodies)])
+        ready.wait()
+        while (ticket := next(tickets)) < requests:
+            started = time.perf_counter()
+            if post(connection, bodies[ticket % len(bodies)]) == 200:
+                latencies[slot].append(time.perf_counter() - started)
+            else:
+                failures[slot] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    flat = [value for per_thread in latencies for value in per_thread]
+    return Result(name, len(flat), sum(failures), seconds, flat)
+
+
+# --- servers ----------------------------------------------------------------------------
+
+
+def start_server(command: list[str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a server that prints 'listening on http://HOST:PORT'; return it and its port."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO_ROOT))
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        match = LISTENING.search(log.read_text(errors="replace"))
+        if match:
+            return process, int(match.group(2))
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"server did not start: {' '.join(command)}\n{log.read_text()}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_floor(folder: Path, port: int, threads: int) -> None:
+    """The floor server (run in a child process): write each body to a new file, fsync."""
+    import bottle
+    import waitress
+
+    app = bottle.Bottle()
+    folder.mkdir(parents=True, exist_ok=True)
+
+    @app.post(SUBMIT_PATH)
+    def store() -> dict[str, str]:
+        body = bottle.request.body.read()
+        name = secrets.token_hex(12)
+        fd = os.open(folder / f"{name}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        try:
+            os.write(fd, body)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return {"submission_id": name}
+
+    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=threads)
+    print(f"floor listening on http://127.0.0.1:{server.effective_port}", flush=True)
+    server.run()
+
+
+def bench_floor(workdir: Path, args: argparse.Namespace) -> Result:
+    folder = workdir / "floor-files"
+    command = [sys.executable, __file__, "_floor", str(folder), str(args.threads)]
+    process, port = start_server(command, workdir / "floor.log")
+    try:
+        result = drive("floor (bare Bottle + fsync)", port, None, args.requests, args.concurrency)
+    finally:
+        stop_server(process)
+    stored = sum(1 for _ in folder.iterdir()) - args.concurrency * WARMUP_PER_CONNECTION
+    check_stored(result, stored)
+    return result
+
+
+def bench_collector(workdir: Path, args: argparse.Namespace, prefill: int) -> Result:
+    submissions = workdir / f"submissions-{prefill}"
+    key = "bench-" + secrets.token_urlsafe(16)
+    config = {
+        "collector": {
+            "host": "127.0.0.1",
+            "port": 0,
+            "submissions_dir": str(submissions),
+            "id_secret_file": str(workdir / "id-secret"),
+            "keys": {"bench": key},
+            "rate_limit": {"requests": 10**9, "per_seconds": 1},
+            "threads": args.threads,
+        }
+    }
+    config_path = workdir / f"config-{prefill}.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    if prefill:
+        made = time.perf_counter()
+        prefill_today(submissions, prefill)
+        print(f"  (created {prefill} files in {time.perf_counter() - made:.1f} s)", flush=True)
+    command = [sys.executable, "-m", "collector", "serve", "--config", str(config_path)]
+    started = time.perf_counter()
+    process, port = start_server(command, workdir / f"collector-{prefill}.log")
+    print(f"  (collector started in {time.perf_counter() - started:.2f} s)", flush=True)
+    name = f"collector, {prefill} files stored" if prefill else "collector"
+    try:
+        result = drive(name, port, key, args.requests, args.concurrency)
+    finally:
+        stop_server(process)
+    stored = count_submissions(submissions) - prefill - args.concurrency * WARMUP_PER_CONNECTION
+    check_stored(result, stored)
+    return result
+
+
+def prefill_today(submissions: Path, count: int) -> None:
+    """Put ``count`` small submission files into today's folder, straight onto the disk."""
+    today = submissions / datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today.mkdir(parents=True, exist_ok=True)
+    template = '{"schema_version": 1, "submission_id": "%s", "received_at": "%sT00:00:00Z"}\n'
+    for number in range(count):
+        submission_id = f"prefill-{number:09d}"
+        (today / f"{submission_id}.json").write_text(template % (submission_id, today.name))
+
+
+def count_submissions(submissions: Path) -> int:
+    return sum(
+        1
+        for day in submissions.iterdir()
+        if day.is_dir() and not day.name.startswith(".")
+        for _ in os.scandir(day)
+    )
+
+
+def check_stored(result: Result, stored: int) -> None:
+    if stored != result.accepted:
+        print(f"  WARNING: {result.name}: {result.accepted} accepted but {stored} files stored")
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def filesystem_of(path: Path) -> str:
+    """The file system type holding ``path`` (fsync costs differ wildly between them)."""
+    best, kind = "", "unknown"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        _device, mount_point, fs_type, *_ = line.split()
+        if str(path).startswith(mount_point) and len(mount_point) > len(best):
+            best, kind = mount_point, fs_type
+    return kind
+
+
+def report(results: list[Result], floor: Result, plain: Result, full: Result | None) -> None:
+    print()
+    print(f"{'run':<34} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8}")
+    for r in results:
+        p50, p99 = r.percentile_ms(0.5), r.percentile_ms(0.99)
+        print(f"{r.name:<34} {r.rate:>10.0f} {p50:>8.1f} {p99:>8.1f} {r.failed:>8}")
+    print()
+    ratio = plain.rate / floor.rate if floor.rate else float("nan")
+    verdict = "ok" if ratio >= 0.8 and plain.percentile_ms(0.99) < 100 else "BELOW TARGET"
+    print(f"collector / floor: {ratio:.2f} (target >= 0.80, p99 < 100 ms): {verdict}")
+    if full is not None:
+        print(f"flatness, {full.name} / empty: {full.rate / plain.rate:.2f} (target ~1.0)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="POSTs per run")
+    parser.add_argument("--concurrency", type=int, default=32, help="client connections")
+    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=100_000,
+        help="files stored for the flatness run (0: skip)",
+    )
+    parser.add_argument("--dir", type=Path, help="work folder (default: a new temp folder)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="collector-bench-", dir=args.dir) as tmp:
+        workdir = Path(tmp)
+        print(
+            f"{args.requests} requests, {args.concurrency} connections, {args.threads} server "
+            f"threads, {os.cpu_count()} CPUs, {filesystem_of(workdir)} at {workdir}",
+            flush=True,
+        )
+        floor = bench_floor(workdir, args)
+        plain = bench_collector(workdir, args, prefill=0)
+        results = [floor, plain]
+        full = bench_collector(workdir, args, prefill=args.prefill) if args.prefill else None
+        if full is not None:
+            results.append(full)
+        report(results, floor, plain, full)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["_floor"]:  # the child process started by bench_floor
+        run_floor(Path(sys.argv[2]), port=0, threads=int(sys.argv[3]))
+    else:
+        sys.exit(main())
