@@ -1,0 +1,305 @@
+"""Rendering pages into files: twins, CSVs, charts, links, hostile text and determinism.
+
+Uses hand-made pages (tests/site_pages.py) that follow docs/report-model.md, so the renderer
+is tested on its own; the build tests run it on real submission files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from site_pages import HOSTILE, sample_pages  # tests/ is on sys.path (conftest.py)
+
+from generator.charts import TOP_N, clean_label
+from generator.model import Page
+from generator.render import write_site
+
+GENERATED_AT = "2026-11-23T02:00:00Z"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+class _Parsed(HTMLParser):
+    """An HTML page as its tags, attributes, text and ids (the standard library's parser)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str, str]] = []
+        self.text: list[str] = []
+        self.ids: set[str] = set()
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            self.attributes.append((tag, name, value or ""))
+            if name == "id":
+                self.ids.add(value or "")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _render(pages: list[Page], out: Path) -> int:
+    return write_site(pages, out, title="Installation test results", generated_at=GENERATED_AT)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    _render(sample_pages(), out)
+    return out
+
+
+def _parse(path: Path) -> _Parsed:
+    return _Parsed(path.read_text(encoding="utf-8"))
+
+
+def test_every_page_has_a_json_twin_equal_to_its_context(site: Path) -> None:
+    for page in sample_pages():
+        twin = site / PurePosixPath(page.path).with_suffix(".json")
+        data = twin.read_bytes()
+        assert data.endswith(b"}\n")
+        assert json.loads(data) == {**page.context, "generated_at": GENERATED_AT}
+        keys = list(json.loads(data))
+        assert keys == sorted(keys)
+    index = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    assert {"submissions", "users", "users_with_failures", "workshops"} <= set(index["totals"])
+
+
+def test_every_table_is_a_csv_beside_its_page(site: Path) -> None:
+    pages = [page for page in sample_pages() if page.tables]
+    assert pages
+    for page in pages:
+        path = PurePosixPath(page.path)
+        for name, rows in page.tables.items():
+            csv_file = site / path.parent / f"{path.stem}-{name}.csv"
+            with csv_file.open(encoding="utf-8", newline="") as handle:
+                read = list(csv.DictReader(handle))
+            assert len(read) == len(rows)
+            for written, row in zip(read, rows, strict=True):
+                assert list(written) == list(row)
+                for key, value in row.items():
+                    if isinstance(value, (str, int)) and not isinstance(value, bool):
+                        assert written[key] == str(value)
+            html = _parse(site / path)
+            assert ("a", "href", csv_file.name) in html.attributes
+
+
+def test_the_site_has_the_expected_files(site: Path) -> None:
+    names = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    assert {"index.html", "index.json", "assets/site.css", "assets/site.js"} <= names
+    assert {"index-failing-packages.svg", "matrix-by-system.svg", "submit.html"} <= names
+    assert {p for p in names if p.startswith("packages/make-") and p.endswith(".svg")}
+
+
+def test_pages_are_accessible_documents(site: Path) -> None:
+    for html_file in site.rglob("*.html"):
+        html = _parse(html_file)
+        where = html_file.relative_to(site)
+        assert html.tags.count("h1") == 1, where
+        for landmark in ("header", "nav", "main", "footer"):
+            assert landmark in html.tags, (where, landmark)
+        assert ("a", "href", "#main") in html.attributes, where
+        assert html.tags.count("table") == html.tags.count("caption"), where
+        assert html.tags.count("th") == sum(
+            1 for tag, name, _ in html.attributes if tag == "th" and name == "scope"
+        ), where
+        assert ("html", "lang", "en") in html.attributes
+        alts = [value for tag, name, value in html.attributes if tag == "img" and name == "alt"]
+        assert len(alts) == html.tags.count("img"), where
+        assert all(len(alt) > 40 for alt in alts), where
+    overview = (site / "index.html").read_text(encoding="utf-8")
+    assert '<td class="num" data-value="0.3">30.0%</td>' in overview
+    assert 'alt="Bar chart: people whose latest attempt failed each package' in overview
+    assert "make fails for 12 of 40 people (30%)" in overview
+
+
+def _local_references(site: Path) -> list[tuple[Path, str]]:
+    references = []
+    for html_file in site.rglob("*.html"):
+        for _tag, name, value in _parse(html_file).attributes:
+            if name in ("href", "src"):
+                references.append((html_file, value))
+    return references
+
+
+def test_no_external_resources_anywhere(site: Path) -> None:
+    for html_file, value in _local_references(site):
+        assert not re.match(r"^([a-z][a-z0-9+.-]*:|//)", value, re.IGNORECASE), (html_file, value)
+    for asset in (site / "assets").iterdir():
+        text = asset.read_text(encoding="utf-8")
+        assert "http:" not in text and "https:" not in text and "@import" not in text, asset
+        assert "url(" not in text, asset
+
+
+def test_every_relative_link_and_image_exists(site: Path) -> None:
+    references = _local_references(site)
+    assert len(references) > 100
+    for html_file, value in references:
+        parts = urlsplit(value)
+        target = (html_file.parent / unquote(parts.path)).resolve() if parts.path else html_file
+        assert target.is_file(), (html_file.relative_to(site), value)
+        assert target.is_relative_to(site.resolve())
+        if parts.fragment and target.suffix == ".html":
+            assert parts.fragment in _parse(target).ids, (html_file.relative_to(site), value)
+
+
+def test_every_chart_is_valid_svg_with_text_kept_as_text(site: Path) -> None:
+    svgs = list(site.rglob("*.svg"))
+    assert len(svgs) >= 8
+    for svg in svgs:
+        root = ET.fromstring(svg.read_bytes())
+        assert root.tag == f"{SVG}svg"
+        assert root.find(f".//{SVG}text") is not None, svg  # svg.fonttype "none"
+        text = svg.read_text(encoding="utf-8")
+        assert "<dc:date>" not in text and "Matplotlib v" not in text
+
+
+def test_two_renders_are_byte_identical(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    count = _render(sample_pages(), first)
+    assert _render(sample_pages(), second) == count
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert len(files) == count
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/passwd.html",
+        "../outside.html",
+        "packages/../../outside.html",
+        "packages/..",
+        "",
+        "index.txt",
+        "packages\\..\\..\\outside.html",
+        "nul\x00.html",
+    ],
+)
+def test_refuses_page_paths_that_leave_the_site(tmp_path: Path, path: str) -> None:
+    page = Page(path, "packages.html", "Packages", {"packages": []})
+    with pytest.raises(ValueError):
+        _render([page], tmp_path / "site")
+    assert not (tmp_path / "outside.html").exists()
+
+
+def test_refuses_a_path_through_a_symlink_out_of_the_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / "packages").symlink_to(tmp_path / "elsewhere")
+    page = Page("packages/index.html", "packages.html", "Packages", {"packages": []})
+    with pytest.raises(ValueError):
+        _render([page], out)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_refuses_two_pages_writing_the_same_file(tmp_path: Path) -> None:
+    page = Page("packages/index.html", "packages.html", "Packages", {"packages": []})
+    with pytest.raises(ValueError, match="same file"):
+        _render([page, page], tmp_path)
+
+
+def test_empty_site_renders_without_charts(tmp_path: Path) -> None:
+    empty = []
+    for page in sample_pages():
+        context = json.loads(json.dumps(page.context))
+        for key, value in context.items():
+            if isinstance(value, list) and key != "windows":
+                context[key] = []
+        if "breakdowns" in context:
+            context["breakdowns"] = {key: [] for key in context["breakdowns"]}
+            context["failed_attempts"] = 0
+        empty.append(Page(page.path, page.template, page.title, context))
+    _render(empty, tmp_path)
+    assert list(tmp_path.rglob("*.svg")) == []
+    overview = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "no data yet" in overview
+    assert "<img" not in overview
+
+
+def test_hundreds_of_packages_chart_the_top_only(tmp_path: Path) -> None:
+    index = sample_pages()[0]
+    row = index.context["failing_packages"][0]
+    rows = [dict(row, name=f"package-{i:03}", failing_users=300 - i) for i in range(300)]
+    _render(
+        [Page("index.html", "overview.html", "Big", index.context | {"failing_packages": rows})],
+        tmp_path,
+    )
+    labels = [
+        element.text
+        for element in ET.parse(tmp_path / "index-failing-packages.svg").iter(f"{SVG}text")
+        if element.text and element.text.startswith("package-")
+    ]
+    assert labels == [f"package-{i:03}" for i in range(TOP_N)]
+    html = _parse(tmp_path / "index.html")
+    assert sum(1 for text in html.text if text.startswith("package-")) == 300
+
+
+def _controls_shown(text: str) -> str:
+    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "\ufffd", text)
+
+
+@pytest.fixture(scope="module")
+def benign_tags(site: Path) -> list[list[str]]:
+    return [_parse(site / page.path).tags for page in sample_pages()]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda h: repr(h[:20]))
+def test_hostile_text_stays_text(tmp_path: Path, hostile: str, benign_tags) -> None:
+    pages = sample_pages(hostile)
+    _render(pages, tmp_path)
+    shown = _controls_shown(hostile)
+    for page, tags in zip(pages, benign_tags, strict=True):
+        html = _parse(tmp_path / page.path)
+        # No element appeared or vanished: the page has the same tags as with plain names.
+        assert html.tags == tags, page.path
+        if page.template != "submit.html":
+            assert shown in "".join(html.text), page.path
+        twin = json.loads((tmp_path / PurePosixPath(page.path).with_suffix(".json")).read_bytes())
+        assert twin == {**page.context, "generated_at": GENERATED_AT}
+    if "🐍" in hostile:  # UTF-8 as is, not \ud83d escapes
+        assert "🐍".encode() in (tmp_path / "index.json").read_bytes()
+    for svg in tmp_path.rglob("*.svg"):
+        texts = [e.text or "" for e in ET.parse(svg).iter(f"{SVG}text")]
+        assert all("\x00" not in t and "\u202e" not in t for t in texts)
+        if svg.name.startswith("index-failing"):
+            assert clean_label(f"make {hostile}") in texts  # no mathtext, no markup
+    with (tmp_path / "packages" / "index-packages.csv").open(encoding="utf-8", newline="") as f:
+        names = [row["name"] for row in csv.DictReader(f)]
+    assert names[0] == f"make {hostile}"
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
+    rows = [{"name": "=1+1", "version": "@SUM(A1)", "count": -3, "note": None, "ok": True}]
+    page = Page("packages/index.html", "packages.html", "Packages", {"packages": []}, {"x": rows})
+    _render([page], tmp_path)
+    text = (tmp_path / "packages" / "index-x.csv").read_text(encoding="utf-8")
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["name", "version", "count", "note", "ok"],
+        ["'=1+1", "'@SUM(A1)", "-3", "", "true"],
+    ]
+
+
+def test_no_email_or_ip_address_in_the_site(site: Path) -> None:
+    email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+    ipv4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+    files = [path for path in site.rglob("*") if path.is_file()]
+    assert len(files) > 40
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not email.search(text), path
+        assert not ipv4.search(text), path
