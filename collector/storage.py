@@ -72,7 +72,8 @@ def write_file_atomically(
     ``tmp_dir`` must be a dot-folder on the same file system as ``path`` (for submissions:
     ``<root>/.tmp``). The parent folder of ``path`` must exist. Without ``overwrite`` an
     existing file is never replaced (``SubmissionExistsError``). Any ``OSError`` becomes a
-    ``StorageError`` after the temp file is removed.
+    ``StorageError``, and then nothing new is left at ``path`` or in ``tmp_dir``: an error
+    answer must mean "not stored", or the client's retry would store it twice.
     """
     tmp = tmp_dir / f"{path.stem}.{secrets.token_hex(6)}.tmp"
     try:
@@ -81,13 +82,18 @@ def write_file_atomically(
             os.replace(tmp, path)
         else:
             os.link(tmp, path)
-            os.unlink(tmp)
-        fsync_dir(path.parent)
     except FileExistsError:
         _remove_quietly(tmp)
         raise SubmissionExistsError(f"{path.name} is already stored; not replaced") from None
     except OSError as exc:
         _remove_quietly(tmp)
+        raise StorageError(f"cannot store {path.name}: {_describe(exc)}") from exc
+    _remove_quietly(tmp)  # after a link; should this fail, it is only a hidden leftover
+    try:
+        fsync_dir(path.parent)
+    except OSError as exc:
+        if not overwrite:
+            _remove_quietly(path)
         raise StorageError(f"cannot store {path.name}: {_describe(exc)}") from exc
 
 

@@ -261,3 +261,39 @@ def test_concurrent_saves_into_a_new_day_all_land(tmp_path: Path) -> None:
 
     assert errors == []
     assert len(all_files(tmp_path)) == 16 * 25
+
+
+def test_a_failing_folder_fsync_unpublishes_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a 503 the client retries, so the file must not stay behind to be stored twice."""
+    store = SubmissionStore(tmp_path)
+    store.save(make_record("sub-before11"))
+    real_fsync_dir = storage.fsync_dir
+
+    def fsync_dir(path: Path) -> None:
+        if path.name == "2026-11-22":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync_dir(path)
+
+    monkeypatch.setattr(storage, "fsync_dir", fsync_dir)
+    with pytest.raises(StorageError, match="EIO"):
+        store.save(make_record("sub-during11"))
+    assert all_files(tmp_path) == ["2026-11-22/sub-before11.json"]
+
+
+def test_a_temp_name_that_cannot_be_removed_does_not_fail_the_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SubmissionStore(tmp_path)
+
+    def unlink(path, *args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(storage.os, "unlink", unlink)
+    path = store.save(make_record())
+    monkeypatch.undo()
+
+    assert orjson.loads(path.read_bytes()) == make_record()
+    leftovers = [name for name in all_files(tmp_path) if name.startswith(".tmp/")]
+    assert len(leftovers) == 1  # hidden from readers, removed at a later start when stale
