@@ -56,6 +56,9 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
             threads=settings.threads,
             max_request_body_size=settings.max_body_bytes * _WAITRESS_BODY_FACTOR,
             ident="collector",
+            # X-Forwarded-For is judged by the app against collector.trusted_proxies;
+            # waitress would otherwise delete it before the app sees it.
+            clear_untrusted_proxy_headers=False,
             expose_tracebacks=False,
         )
     except OSError as exc:

@@ -111,6 +111,22 @@ def test_logs_have_one_access_line_per_request_and_no_secrets(start_collector):
     assert "127.0.0.1 GET /healthz 200 " in logs
 
 
+@pytest.mark.parametrize(
+    ("trusted_proxies", "logged_client"),
+    [(["127.0.0.1"], "203.0.113.9"), ([], "127.0.0.1")],
+    ids=["trusted proxy", "untrusted peer"],
+)
+def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    start_collector, trusted_proxies, logged_client
+):
+    running = start_collector(trusted_proxies=trusted_proxies)
+    headers = {"X-Forwarded-For": "203.0.113.9"}
+    status, _, _ = post_json(running.url + SUBMIT, {}, key=running.key, headers=headers)
+    assert status == 200
+    assert running.stop() == 0
+    assert f"collector.access: {logged_client} POST {SUBMIT} 200 " in running.logs()
+
+
 def test_access_log_escapes_control_characters_in_paths(collector):
     address = urlsplit(collector.url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
