@@ -8,6 +8,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -219,3 +220,32 @@ def _wait_until_refused(host: str, port: int, timeout: float = 30) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the collector kept accepting connections after the stop signal")
+
+
+def test_wsgi_entry_point_serves_the_collector_from_collector_config(tmp_path):
+    config_path, key = write_config(tmp_path)
+    script = (
+        "import os, webtest, collector.wsgi\n"
+        "app = webtest.TestApp(collector.wsgi.application)\n"
+        "headers = {'Authorization': 'Bearer ' + os.environ['TEST_KEY']}\n"
+        "answer = app.post_json('/installation_data/', {}, headers=headers)\n"
+        "print(answer.status_int, answer.json['summary']['message'])\n"
+    )
+    env = collector_env({"COLLECTOR_CONFIG": str(config_path), "TEST_KEY": key})
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "200 new id generated", result.stderr
+    assert len(list((tmp_path / "submissions").glob("*/*.json"))) == 1
+
+
+def test_wsgi_entry_point_without_collector_config_says_so(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "import collector.wsgi"],
+        env=collector_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "COLLECTOR_CONFIG is not set" in result.stderr
