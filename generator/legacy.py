@@ -110,10 +110,17 @@ def open_legacy_database(db: Path) -> sqlite3.Connection:
         raise UserError(f"legacy database not found: {db}")
     try:
         conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-        conn.row_factory = sqlite3.Row
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot open legacy database {db}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    try:
         _check_schema(conn, db)
     except sqlite3.Error as exc:
+        conn.close()
         raise UserError(f"cannot read legacy database {db}: {exc}") from None
+    except UserError:
+        conn.close()
+        raise
     return conn
 
 
