@@ -29,8 +29,8 @@ log = logging.getLogger("collector")
 
 DRAIN_SECONDS = 30  # longest wait for in-flight requests after a stop signal
 _LOOP_STEP_SECONDS = 0.5
-# Waitress answers bodies over this itself (plain text 413), before the app sees them; below
-# it, the app reads the body and answers with a JSON 413. nginx in front should cap earlier.
+# Waitress refuses bodies over this itself (JSON 413 via JsonErrorTask) before the app sees
+# them; below it the app reads the body and applies max_body_bytes. nginx should cap earlier.
 _WAITRESS_BODY_FACTOR = 16
 
 
@@ -63,6 +63,8 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except ValueError:  # waitress's word for a host name that does not resolve
+        raise UserError(f"cannot listen on {host}:{port}: unknown host") from None
     for listener in _listeners(_socket_map(server)):
         listener.channel_class = JsonErrorChannel
     for url in _listening_urls(server):

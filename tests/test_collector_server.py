@@ -78,6 +78,12 @@ def test_port_in_use_is_a_one_line_error(collector, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_unknown_host_is_a_one_line_error(tmp_path):
+    config_path, _ = write_config(tmp_path)
+    result = run_to_exit(config_path, "--host", "nosuchhost.invalid")
+    assert_one_line_error(result, "cannot listen on nosuchhost.invalid:0: unknown host")
+
+
 def test_command_line_host_and_port_override_the_config(start_collector):
     with socket.socket() as taken:  # the configured port is busy, so only --port can work
         taken.bind(("127.0.0.1", 0))
