@@ -2,9 +2,10 @@
 
 Waitress is multi-threaded in one process, which is what the in-memory rate limiter needs.
 On SIGTERM or SIGINT the listening socket is closed at once (no new connections), requests
-already received are finished and their responses flushed, idle keep-alive connections are
-dropped, and the process exits 0. Waitress itself has no such drain, so this module runs
-waitress's event loop one step at a time and checks after each step whether it may stop.
+already received are finished and their responses flushed (for up to DRAIN_SECONDS, or until
+a second signal), idle keep-alive connections are dropped, and the process exits 0.
+Waitress itself has no such drain, so this module runs waitress's event loop one step at a
+time and checks after each step whether it may stop.
 """
 
 from __future__ import annotations
@@ -96,29 +97,29 @@ class GracefulRunner:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.socket_map = _socket_map(server)
-        self.stop_requested = False
+        self.stop_signals = 0  # the first drains, a second one stops at once
 
     def run(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._request_stop)
-        while not self.stop_requested:
+        while not self.stop_signals:
             self._step()
         log.info("stopping: no new connections, finishing requests in flight")
         for listener in _listeners(self.socket_map):
             wasyncore.dispatcher.close(listener)  # keeps the trigger that wakes the loop
         deadline = time.monotonic() + DRAIN_SECONDS
         self._step()  # read what already arrived, so a request half-received counts as busy
-        while self._busy() and time.monotonic() < deadline:
+        while self._busy() and time.monotonic() < deadline and self.stop_signals < 2:
             self._step()
         unfinished = sum(1 for channel in self._channels() if _channel_busy(channel))
         if unfinished:
-            log.warning("stopped with %d requests unfinished after %ds", unfinished, DRAIN_SECONDS)
+            log.warning("stopped with %d requests unfinished", unfinished)
         self._shut_down()
         log.info("stopped")
         return 0
 
     def _request_stop(self, signum: int, _frame: Any) -> None:
-        self.stop_requested = True
+        self.stop_signals += 1
         for listener in _listeners(self.socket_map):
             listener.pull_trigger()  # wake the event loop now rather than at its next timeout
             break

@@ -212,6 +212,18 @@ def test_stop_signal_finishes_the_request_in_flight_then_exits_0(collector, sign
     assert "stopped" in collector.logs()
 
 
+def test_second_stop_signal_does_not_wait_for_a_stalled_request(collector):
+    address = urlsplit(collector.url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(f"POST {SUBMIT} HTTP/1.1\r\nContent-Length: 100\r\n\r\n{{".encode())
+        time.sleep(1)  # let the server read the start; ordering only, nothing is timed
+        collector.process.send_signal(signal.SIGTERM)
+        _wait_until_refused(address.hostname, address.port)
+        collector.process.send_signal(signal.SIGTERM)
+        assert collector.process.wait(timeout=20) == 0  # well before the 30 s drain limit
+    assert "stopped with 1 requests unfinished" in collector.logs()
+
+
 def test_stop_signal_on_an_idle_server_exits_0(collector):
     assert collector.stop() == 0
     assert "Traceback" not in collector.logs()
