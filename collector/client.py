@@ -61,6 +61,9 @@ MAX_VERSION = 200
 MAX_INFO_VALUE = 500
 MAX_ERROR_DESCRIPTION = 10000
 MAX_USER_ID = 200
+MAX_INFO_FIELDS = 50
+MAX_FIELD_NAME = 100
+MAX_BODY_BYTES = 262144  # the collector's default max_body_bytes
 
 EXIT_OK = 0
 EXIT_NOT_DELIVERED = 1  # network trouble, server busy or down: worth trying again later
@@ -116,9 +119,7 @@ def build_payload(
     info["workshop_id"] = _blank_to_none(workshop_id, info.get("workshop_id"))
     info["email_id"] = _blank_to_none(email, info.get("email_id"))
     return {
-        "user_system_info": {
-            str(field)[:100]: _text(value, MAX_INFO_VALUE) for field, value in info.items()
-        },
+        "user_system_info": _system_fields(info),
         "successful_installs": _entries(successful_installs, with_error=False),
         "failed_installs": _entries(failed_installs, with_error=True),
         "unique_user_id": unique_user_id,
@@ -204,7 +205,7 @@ def _submit(
         user_system_info,
         _read_user_id(id_path),
     )
-    body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    body = _encode(payload)
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/json",
@@ -449,6 +450,28 @@ def _entries(entries: Iterable[Mapping[str, Any]], with_error: bool) -> list[dic
         if len(cleaned) == MAX_ENTRIES:
             break
     return cleaned
+
+
+def _system_fields(info: Mapping[str, Any]) -> dict[str, str | None]:
+    fields = {}
+    for name, value in info.items():
+        name = str(name)[:MAX_FIELD_NAME]
+        if name and len(fields) < MAX_INFO_FIELDS:
+            fields[name] = _text(value, MAX_INFO_VALUE)
+    return fields
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    """The body as UTF-8 JSON, error texts shortened if needed to fit ``MAX_BODY_BYTES``."""
+    body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    for limit in (2000, 500, 100, 0):
+        if len(body) <= MAX_BODY_BYTES:
+            break
+        for entry in payload["failed_installs"]:
+            if entry["error_description"]:
+                entry["error_description"] = entry["error_description"][:limit] or None
+        body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return body
 
 
 def _text(value: Any, limit: int) -> str | None:

@@ -21,12 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from collector import client
 from collector.client import Result, submit
 
 CLIENT_FILE = Path(client.__file__)
+SCHEMA = json.loads((CLIENT_FILE.parent / "submission.schema.json").read_text(encoding="utf-8"))
 GIT = {"name": "Git (git)", "version": "2.39.2"}
 MAKE = {"name": "Make (make)", "version": None, "error_description": "could not find 'make'"}
 
@@ -284,7 +286,9 @@ def test_nothing_listening_is_a_result_not_an_exception(tmp_path, unused_port: i
         {"url": "ftp://example.org"},
         {"failed_installs": [object(), {"name": ""}, "text", {"name": 5, "version": 1.5}]},
         {"failed_installs": None, "successful_installs": None},
-        {"user_system_info": {"odd": object(), "python_version": 3}},
+        {"user_system_info": {"odd": object(), "python_version": 3, "": "x", "y" * 300: "z"}},
+        {"successful_installs": [{"name": "n" * 300, "version": "1.0"}] * 1500},
+        {"failed_installs": [{"name": "a", "error_description": "e" * 20000}] * 100},
         {"id_file": "\0invalid"},
     ],
 )
@@ -296,11 +300,9 @@ def test_odd_input_never_raises(stub, tmp_path, arguments: dict[str, Any]) -> No
     failed = options.pop("failed_installs", [MAKE])
     result = submit(url, "the-key", successful, failed, quiet=True, **options)
     assert isinstance(result, Result) and result.message
-    if server.requests:  # whatever was sent is within the contract's shapes
-        body = json.loads(server.requests[0]["body"])
-        assert all(
-            isinstance(entry["name"], str) and entry["name"] for entry in body["failed_installs"]
-        )
+    if server.requests:  # whatever was sent is what the collector accepts
+        assert len(server.requests[0]["body"]) <= client.MAX_BODY_BYTES
+        jsonschema.validate(json.loads(server.requests[0]["body"]), SCHEMA)
 
 
 def test_prints_one_line_unless_quiet(stub, tmp_path, capsys) -> None:
@@ -421,6 +423,20 @@ def test_a_wrong_key_is_a_clear_refusal(collector, tmp_path) -> None:
     assert not result.ok and not result.retryable and result.status == 403
     assert "key" in result.message
     assert stored(collector) == []
+
+
+def test_long_error_texts_are_shortened_to_fit_the_body_limit(collector, tmp_path) -> None:
+    tracebacks = [
+        {"name": f"Package {n}", "version": None, "error_description": "Traceback ...\n" * 1500}
+        for n in range(25)
+    ]  # 25 x 21,000 characters: twice what the collector takes in one body
+    result = submit(collector.url, collector.key, [GIT], tracebacks, id_file=tmp_path / "id")
+    assert result.ok, result.message
+    [record] = stored(collector)
+    assert len(record["failed_installs"]) == 25
+    assert all(
+        entry["error_description"].startswith("Traceback") for entry in record["failed_installs"]
+    )
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None):

@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import jsonschema
+
 from generator.synthetic import iter_people, iter_records, write_files
 
 END = datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -18,10 +20,12 @@ SYSTEM_FIELDS = {
 }  # fmt: skip
 FILENAME_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 RECEIVED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+SCHEMA = json.loads((Path(__file__).parent.parent / "collector/submission.schema.json").read_text())
 
 
 def check_payload(payload: dict) -> None:
     """Assert one CONTRACT 4 body (without unique_user_id) is within the contract's bounds."""
+    jsonschema.validate(payload, SCHEMA)  # what the collector itself accepts
     assert set(payload) == {"user_system_info", "successful_installs", "failed_installs"}
     info = payload["user_system_info"]
     assert set(info) == SYSTEM_FIELDS
