@@ -1,9 +1,9 @@
 """How fast does the collector accept durable submissions, against the disk's own floor?
 
     .venv/bin/python benchmarks/collector_bench.py [--requests 3000] [--concurrency 32]
-                                                   [--prefill 100000] [--threads 8] [--dir D]
+        [--prefill 100000] [--rounds 3] [--threads 8] [--dir D]
 
-In one run it starts, one after the other, as separate processes on loopback:
+It starts three servers, each its own process on loopback:
 
 1. the *floor*: a bare Bottle app on the same waitress server with the same thread count,
    which only writes each body into a new file and fsyncs it (no parsing, no validation,
@@ -13,11 +13,13 @@ In one run it starts, one after the other, as separate processes on loopback:
 3. the collector again with ``--prefill`` files already in today's folder, created directly
    on disk, to show that a save costs the same however many files are stored.
 
-Each is driven by ``--concurrency`` threads, each with its own keep-alive connection, for
-``--requests`` POSTs of realistic bodies (~2-4 KB: 15 successful and 0-3 failed installs).
-It prints accepted submissions per second, p50 and p99 latency, the collector/floor ratio
-(target >= 0.8) and checks that every accepted submission is really on disk. A script that
-prints figures, not a test: the figures depend on the machine and on what else runs.
+They take turns (``--rounds``, order rotated each round, so load from elsewhere on a shared
+machine hits all of them alike): each turn is ``--requests / --rounds`` POSTs of realistic
+bodies (15 successful and 0-3 failed installs, 1.2-3.9 KB) from ``--concurrency`` threads,
+each with its own keep-alive connection. It prints the median accepted submissions per
+second, p50 and p99 latency, the collector/floor ratio (target >= 0.8) and the flatness
+ratio, and checks that every accepted submission is really on disk. A script that prints
+figures, not a test: the figures depend on the machine and on what else runs.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -116,6 +118,8 @@ def failure(name: str) -> str:
 
 @dataclass
 class Result:
+    """One round against one server."""
+
     name: str
     accepted: int
     failed: int
@@ -125,6 +129,16 @@ class Result:
     @property
     def rate(self) -> float:
         return self.accepted / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Summary:
+    """All rounds against one server: the median rate, every latency."""
+
+    name: str
+    rate: float
+    failed: int
+    latencies: list[float]
 
     def percentile_ms(self, fraction: float) -> float:
         if len(self.latencies) < 2:
@@ -235,20 +249,27 @@ def run_floor(folder: Path, port: int, threads: int) -> None:
     server.run()
 
 
-def bench_floor(workdir: Path, args: argparse.Namespace) -> Result:
+@dataclass
+class Target:
+    """A running server under test and what was measured on it so far."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    key: str | None
+    folder: Path  # where its files land
+    files_before: int
+    rounds: list[Result] = field(default_factory=list)
+
+
+def start_floor(workdir: Path, args: argparse.Namespace) -> Target:
     folder = workdir / "floor-files"
     command = [sys.executable, __file__, "_floor", str(folder), str(args.threads)]
     process, port = start_server(command, workdir / "floor.log")
-    try:
-        result = drive("floor (bare Bottle + fsync)", port, None, args.requests, args.concurrency)
-    finally:
-        stop_server(process)
-    stored = sum(1 for _ in folder.iterdir()) - args.concurrency * WARMUP_PER_CONNECTION
-    check_stored(result, stored)
-    return result
+    return Target("floor (bare Bottle + fsync)", process, port, None, folder, 0)
 
 
-def bench_collector(workdir: Path, args: argparse.Namespace, prefill: int) -> Result:
+def start_collector(workdir: Path, args: argparse.Namespace, prefill: int) -> Target:
     submissions = workdir / f"submissions-{prefill}"
     key = "bench-" + secrets.token_urlsafe(16)
     config = {
@@ -273,13 +294,7 @@ def bench_collector(workdir: Path, args: argparse.Namespace, prefill: int) -> Re
     process, port = start_server(command, workdir / f"collector-{prefill}.log")
     print(f"  (collector started in {time.perf_counter() - started:.2f} s)", flush=True)
     name = f"collector, {prefill} files stored" if prefill else "collector"
-    try:
-        result = drive(name, port, key, args.requests, args.concurrency)
-    finally:
-        stop_server(process)
-    stored = count_submissions(submissions) - prefill - args.concurrency * WARMUP_PER_CONNECTION
-    check_stored(result, stored)
-    return result
+    return Target(name, process, port, key, submissions, prefill)
 
 
 def prefill_today(submissions: Path, count: int) -> None:
@@ -292,18 +307,22 @@ def prefill_today(submissions: Path, count: int) -> None:
         (today / f"{submission_id}.json").write_text(template % (submission_id, today.name))
 
 
-def count_submissions(submissions: Path) -> int:
-    return sum(
-        1
-        for day in submissions.iterdir()
-        if day.is_dir() and not day.name.startswith(".")
-        for _ in os.scandir(day)
-    )
+def count_files(folder: Path) -> int:
+    """Files a reader would see: ``*.json`` below ``folder``, skipping dot-folders."""
+    count = 0
+    for _folder, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        count += sum(1 for name in files if name.endswith(".json"))
+    return count
 
 
-def check_stored(result: Result, stored: int) -> None:
-    if stored != result.accepted:
-        print(f"  WARNING: {result.name}: {result.accepted} accepted but {stored} files stored")
+def check_stored(target: Target, concurrency: int) -> None:
+    """Warn unless every accepted POST left exactly one file (warm-up requests included)."""
+    accepted = sum(r.accepted for r in target.rounds)
+    warmups = len(target.rounds) * concurrency * WARMUP_PER_CONNECTION
+    stored = count_files(target.folder) - target.files_before - warmups
+    if stored != accepted:
+        print(f"  WARNING: {target.name}: {accepted} accepted but {stored} files stored")
 
 
 # --- report -----------------------------------------------------------------------------
@@ -319,10 +338,19 @@ def filesystem_of(path: Path) -> str:
     return kind
 
 
-def report(results: list[Result], floor: Result, plain: Result, full: Result | None) -> None:
+def summarise(target: Target) -> Summary:
+    return Summary(
+        name=target.name,
+        rate=statistics.median(r.rate for r in target.rounds),
+        failed=sum(r.failed for r in target.rounds),
+        latencies=[value for r in target.rounds for value in r.latencies],
+    )
+
+
+def report(floor: Summary, plain: Summary, full: Summary | None) -> None:
     print()
     print(f"{'run':<34} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8}")
-    for r in results:
+    for r in filter(None, (floor, plain, full)):
         p50, p99 = r.percentile_ms(0.5), r.percentile_ms(0.99)
         print(f"{r.name:<34} {r.rate:>10.0f} {p50:>8.1f} {p99:>8.1f} {r.failed:>8}")
     print()
@@ -335,14 +363,14 @@ def report(results: list[Result], floor: Result, plain: Result, full: Result | N
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000, help="POSTs per run")
+    parser.add_argument("--requests", type=int, default=3000, help="POSTs per server")
     parser.add_argument("--concurrency", type=int, default=32, help="client connections")
     parser.add_argument("--threads", type=int, default=8, help="server worker threads")
     parser.add_argument(
-        "--prefill",
-        type=int,
-        default=100_000,
-        help="files stored for the flatness run (0: skip)",
+        "--prefill", type=int, default=100_000, help="files stored for the flatness run (0: skip)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="take turns this often; the median rate counts"
     )
     parser.add_argument("--dir", type=Path, help="work folder (default: a new temp folder)")
     args = parser.parse_args(argv)
@@ -350,22 +378,37 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="collector-bench-", dir=args.dir) as tmp:
         workdir = Path(tmp)
         print(
-            f"{args.requests} requests, {args.concurrency} connections, {args.threads} server "
-            f"threads, {os.cpu_count()} CPUs, {filesystem_of(workdir)} at {workdir}",
+            f"{args.requests} requests in {args.rounds} rounds, {args.concurrency} connections, "
+            f"{args.threads} server threads, {os.cpu_count()} CPUs, "
+            f"{filesystem_of(workdir)} at {workdir}",
             flush=True,
         )
-        floor = bench_floor(workdir, args)
-        plain = bench_collector(workdir, args, prefill=0)
-        results = [floor, plain]
-        full = bench_collector(workdir, args, prefill=args.prefill) if args.prefill else None
-        if full is not None:
-            results.append(full)
-        report(results, floor, plain, full)
+        targets: list[Target] = []
+        try:
+            targets.append(start_floor(workdir, args))
+            targets.append(start_collector(workdir, args, prefill=0))
+            if args.prefill:
+                targets.append(start_collector(workdir, args, prefill=args.prefill))
+            per_round = max(1, args.requests // args.rounds)
+            for number in range(args.rounds):
+                # Idle servers cost nothing; taking turns spreads other load on a shared
+                # machine evenly over all of them, and rotating the order removes any bias.
+                for target in targets[number % len(targets) :] + targets[: number % len(targets)]:
+                    target.rounds.append(
+                        drive(target.name, target.port, target.key, per_round, args.concurrency)
+                    )
+        finally:
+            for target in targets:
+                stop_server(target.process)
+        for target in targets:
+            check_stored(target, args.concurrency)
+        summaries = [summarise(target) for target in targets]
+        report(summaries[0], summaries[1], summaries[2] if len(summaries) > 2 else None)
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["_floor"]:  # the child process started by bench_floor
+    if sys.argv[1:2] == ["_floor"]:  # the child process started by start_floor
         run_floor(Path(sys.argv[2]), port=0, threads=int(sys.argv[3]))
     else:
         sys.exit(main())
