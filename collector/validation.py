@@ -74,9 +74,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
 
 def validate_submission(data: dict[str, Any]) -> None:
     """Check a parsed body against the schema; raise ``InvalidBody`` listing every problem."""
-    errors = sorted(
-        _validator().iter_errors(data), key=lambda e: (list(map(str, e.path)), e.validator)
-    )
+    errors = sorted(_validator().iter_errors(data), key=_document_order)
     if not errors:
         return
     problems = [Problem(_pointer(error), _describe(error)) for error in errors[:MAX_DETAILS]]
@@ -84,6 +82,11 @@ def validate_submission(data: dict[str, Any]) -> None:
         problems.append(Problem("", f"{len(errors) - MAX_DETAILS} more problems not listed"))
     count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
     raise InvalidBody(f"submission does not match the schema ({count})", problems)
+
+
+def _document_order(error: ValidationError) -> tuple[list[tuple[bool, Any]], str]:
+    """Sort key: by path, list indexes numerically (/2 before /10), then by rule."""
+    return [(isinstance(part, str), part) for part in error.path], str(error.validator)
 
 
 def _pointer(error: ValidationError) -> str:

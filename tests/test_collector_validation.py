@@ -380,3 +380,11 @@ def test_forwarded_for_is_ignored_from_untrusted_peers(config):
     second, _ = call_wsgi(app, {"HTTP_X_FORWARDED_FOR": "203.0.113.2"})
     assert first.startswith("200")
     assert second.startswith("429")
+
+
+def test_problems_come_in_document_order():
+    problems = problems_of({"failed_installs": [{"name": 1}] * 12, "user_system_info": {"a": 1}})
+    assert [path for path, _ in problems] == [
+        *(f"/failed_installs/{index}/name" for index in range(12)),
+        "/user_system_info/a",
+    ]
