@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tqdm import tqdm
+
 from collector.errors import UserError
 from collector.storage import StorageError, SubmissionExistsError, SubmissionStore
 from generator.load import find_submission_files
@@ -305,10 +307,11 @@ def import_legacy(db: Path, submissions: Path, zone: ZoneInfo) -> ImportReport:
     conn = open_legacy_database(db)
     try:
         store = SubmissionStore(submissions)
-        # Looked up by id, not path: a re-run with another --timezone may move an attempt
-        # to another day folder, and must still not write it twice.
-        existing = {path.stem for path in find_submission_files(submissions)}
-        for record in legacy_records(conn, zone, report):
+        existing = _stored_ids(submissions)
+        (total,) = conn.execute("SELECT COUNT(*) FROM attempts").fetchone()
+        records = legacy_records(conn, zone, report)
+        # A progress bar on a terminal only: every file is fsynced, so a big import takes minutes.
+        for record in tqdm(records, total=total, unit="attempt", disable=None, leave=False):
             if record["submission_id"] in existing:
                 report.already_imported += 1
                 continue
@@ -325,6 +328,15 @@ def import_legacy(db: Path, submissions: Path, zone: ZoneInfo) -> ImportReport:
     finally:
         conn.close()
     return report
+
+
+def _stored_ids(submissions: Path) -> set[str]:
+    """Ids already below the folder. By id, not path: a re-run with another --timezone may
+    move an attempt to another day folder, and must still not write it twice."""
+    try:
+        return {path.stem for path in find_submission_files(submissions)}
+    except OSError as exc:
+        raise UserError(f"cannot read {submissions}: {exc.strerror or exc}") from None
 
 
 def _zone(name: str) -> ZoneInfo:
