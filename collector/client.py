@@ -161,18 +161,17 @@ def submit(
     line on stderr.
     """
     try:
-        result = _submit(
-            url,
-            key if key is not None else os.environ.get(KEY_ENV),
+        id_path = _id_path(id_file)
+        payload = build_payload(
             successful_installs,
             failed_installs,
             workshop_id,
             email,
             user_system_info,
-            id_file,
-            budget,
-            timeout,
+            _read_user_id(id_path),
         )
+        key = key if key is not None else os.environ.get(KEY_ENV)
+        result = _send(url, key, payload, id_path, budget, timeout)
     except Exception as exc:  # the installer must go on whatever happens here
         result = Result(False, f"could not send results: unexpected {type(exc).__name__}: {exc}")
     if not quiet:
@@ -180,32 +179,14 @@ def submit(
     return result
 
 
-def _submit(
-    url: str,
-    key: str | None,
-    successful_installs: Iterable[Mapping[str, Any]],
-    failed_installs: Iterable[Mapping[str, Any]],
-    workshop_id: str | None,
-    email: str | None,
-    user_system_info: Mapping[str, Any] | None,
-    id_file: str | os.PathLike[str] | None,
-    budget: float,
-    timeout: float,
+def _send(
+    url: str, key: str | None, payload: dict[str, Any], id_path: Path, budget: float, timeout: float
 ) -> Result:
+    """POST the payload and keep the id the server issued."""
     deadline = time.monotonic() + max(0.0, budget)
     endpoint = _endpoint(url)
     if endpoint is None:
         return Result(False, f"could not send results: not an http(s) URL: {url!r}")
-    id_path = Path(id_file) if id_file is not None else default_id_file()
-    payload = build_payload(
-        successful_installs,
-        failed_installs,
-        workshop_id,
-        email,
-        user_system_info,
-        _read_user_id(id_path),
-    )
-    body = _encode(payload)
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/json",
@@ -213,7 +194,7 @@ def _submit(
     }
     if key:
         headers["Authorization"] = f"Bearer {key}"
-    result = _post_with_retries(endpoint, body, headers, deadline, timeout)
+    result = _post_with_retries(endpoint, _encode(payload), headers, deadline, timeout)
     if result.ok and result.user_id and result.user_id != payload["unique_user_id"]:
         problem = _save_user_id(id_path, result.user_id)
         if problem:
@@ -366,6 +347,10 @@ def _backoff(retry: int) -> float:
 # --- the id file ----------------------------------------------------------------------------
 
 
+def _id_path(id_file: str | os.PathLike[str] | None) -> Path:
+    return Path(id_file) if id_file is not None else default_id_file()
+
+
 def _read_user_id(path: Path) -> str | None:
     """The saved id, or None when there is none or it is unusable (the server then issues one)."""
     try:
@@ -399,9 +384,8 @@ def _distribution(system: str) -> tuple[str, str]:
     try:
         if system == "Linux":
             release = _os_release()
-            return release.get("NAME", "Linux"), release.get(
-                "VERSION_ID", release.get("BUILD_ID", "")
-            )
+            version = release.get("VERSION_ID") or release.get("BUILD_ID", "")  # Arch: rolling
+            return release.get("NAME", "Linux"), version
         if system == "Darwin":
             return "macOS", platform.mac_ver()[0]
         if system == "Windows":
@@ -589,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
             args.workshop,
             args.email,
             results.get("user_system_info"),
-            _read_user_id(Path(args.id_file) if args.id_file else default_id_file()),
+            _read_user_id(_id_path(args.id_file)),
         )
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return EXIT_OK
