@@ -30,7 +30,10 @@ from generator.people import assign_people, normalise_email
 def _load(root: Path) -> LoadResult:
     if not root.is_dir():
         raise UserError(f"submissions folder not found: {root} (collector.submissions_dir)")
-    return load_submissions(root)
+    try:
+        return load_submissions(root)
+    except OSError as exc:
+        raise UserError(f"cannot read {root}: {exc.strerror or exc}") from None
 
 
 def person_files(
@@ -59,14 +62,22 @@ def person_files(
 
 
 def remove_submission_files(root: Path, paths: Iterable[Path]) -> int:
-    """Unlink the files, fsync their folders, drop folders left empty; return files removed."""
+    """Unlink the files, fsync their folders, drop folders left empty; return files removed.
+
+    A file that cannot be removed (permissions) does not stop the others; the command then
+    fails with a ``UserError`` saying how far it got.
+    """
     removed = 0
     folders: set[Path] = set()
+    failed: list[str] = []
     for path in paths:
         try:
             path.unlink()
         except FileNotFoundError:
             continue  # removed meanwhile by someone else: not ours to count
+        except OSError as exc:
+            failed.append(f"{path}: {exc.strerror or exc}")
+            continue
         removed += 1
         folders.add(path.parent)
     for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
@@ -77,6 +88,10 @@ def remove_submission_files(root: Path, paths: Iterable[Path]) -> int:
             with contextlib.suppress(OSError):
                 os.rmdir(folder)
                 fsync_dir(folder.parent)
+    if failed:
+        raise UserError(
+            f"removed {removed} files but could not remove {len(failed)} (first: {failed[0]})"
+        )
     return removed
 
 
