@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
@@ -42,15 +43,12 @@ _RC: dict[str, Any] = {
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 10,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
     "legend.frameon": False,
 }
 # matplotlib writes these into <metadata> by default; None leaves them out (Date would make
 # every build differ, Creator/Type/Format only add bytes and external URIs).
 _METADATA = {"Date": None, "Creator": None, "Type": None, "Format": None}
-_COLOURS = {"latest": "#c0392b", "all": "#f1a89f", "total": "#9db4cf", "rate": "#1f4e79"}
+_COLOURS = {"whole": "#a9c1dc", "part": "#c0392b", "bars": "#a9c1dc", "rate": "#1f4e79"}
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -84,46 +82,68 @@ def _svg(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _new_figure(width: float, height: float, label_chars: int = 0) -> Figure:
-    """A figure with room on the left for labels of ``label_chars`` characters."""
+def _new_figure(
+    title: str,
+    width: float,
+    plot_height: float,
+    *,
+    label_chars: int = 0,
+    top: float = 0.35,
+    bottom: float = 0.1,
+    right: float = 0.1,
+) -> tuple[Figure, Axes]:
+    """A figure of ``width`` inches with one plot ``plot_height`` inches tall.
+
+    Margins are in inches, so labels and titles keep their room whatever the number of rows:
+    ``label_chars`` sizes the left margin, ``top`` holds the title (and a legend under it).
+    """
+    left = 0.15 + 0.065 * label_chars if label_chars else 0.5
+    height = top + plot_height + bottom
     figure = Figure(figsize=(width, height))
     FigureCanvasSVG(figure)
-    left = min(0.45, (0.3 + 0.065 * label_chars) / width) if label_chars else 0.1
-    bottom = min(0.4, 0.55 / height)
-    figure.subplots_adjust(left=left, right=0.97, top=1 - 0.45 / height, bottom=bottom)
-    return figure
+    figure.subplots_adjust(
+        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height
+    )
+    figure.text(0.08 / width, 1 - 0.08 / height, title, va="top", fontsize=10, weight="bold")
+    return figure, figure.add_subplot()
+
+
+def _legend_under_title(axes: Axes) -> None:
+    axes.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, fontsize=8, borderaxespad=0.3)
 
 
 def horizontal_bars(
-    title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]]
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, str, Sequence[float]]],
+    notes: Sequence[str],
 ) -> bytes:
-    """Overlaid horizontal bars, first label on top; ``series`` = (legend, colour, values).
+    """Overlaid horizontal bars, first label on top, each with a note of its numbers.
 
-    Each series is drawn over the previous one, so list the larger totals first (people
-    tested, then people failing): the darker bar reads as "this many of that many".
+    ``series`` is (legend, colour, values); each is drawn over the previous one, so list the
+    larger totals first (people tested, then people failing) and the darker bar reads as
+    "this many of that many". The notes replace an x axis: cheaper to draw (ticks are most
+    of matplotlib's time) and exact.
     """
     shown = [clean_label(label) for label in labels[:TOP_N]]
     with matplotlib.rc_context(_RC):
-        figure = _new_figure(_WIDTH, 0.9 + 0.26 * len(shown), max(map(len, shown)))
-        axes = figure.add_subplot()
+        figure, axes = _new_figure(
+            title, _WIDTH, 0.26 * len(shown), label_chars=max(map(len, shown)), top=0.6
+        )
         for index, (legend, colour, values) in enumerate(series):
             height = 0.75 if index == 0 else 0.45
             axes.barh(range(len(shown)), values[:TOP_N], height=height, color=colour, label=legend)
+        longest = max((max(values[:TOP_N], default=0) for _, _, values in series), default=0)
+        for row, note in enumerate(notes[:TOP_N]):
+            end = max(values[row] for _, _, values in series)
+            axes.text(end + longest * 0.01, row, note, va="center", fontsize=8)
+        axes.set_xlim(0, (longest or 1) * 1.3)
         axes.set_yticks(range(len(shown)), shown)
         axes.set_ylim(len(shown) - 0.5, -0.5)
-        axes.set_title(title)
-        axes.xaxis.get_major_locator().set_params(integer=True)
-        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
-        axes.set_axisbelow(True)
+        axes.xaxis.set_visible(False)
+        axes.spines["bottom"].set_visible(False)
         axes.tick_params(axis="y", length=0)
-        if len(series) > 1:
-            axes.legend(
-                loc="lower right",
-                bbox_to_anchor=(1, 1),
-                ncols=len(series),
-                fontsize=8,
-                borderaxespad=0.2,
-            )
+        _legend_under_title(axes)
         return _svg(figure)
 
 
@@ -132,28 +152,34 @@ def weekly_counts_and_rate(
 ) -> bytes:
     """Bars of a weekly count with its failure rate as a line on a 0-100 % axis beside it."""
     with matplotlib.rc_context(_RC):
-        figure = _new_figure(_WIDTH, 3.2)
-        figure.subplots_adjust(right=0.9)
-        axes = figure.add_subplot()
+        figure, axes = _new_figure(title, _WIDTH, 2.2, top=0.6, bottom=0.35, right=0.6)
         positions = range(len(weeks))
-        axes.bar(positions, counts, color=_COLOURS["total"], label="submissions")
-        axes.set_title(title)
+        axes.bar(positions, counts, color=_COLOURS["bars"], label="submissions")
         axes.yaxis.get_major_locator().set_params(integer=True)
-        step = max(1, math.ceil(len(weeks) / 8))
+        step = max(1, math.ceil(len(weeks) / 6))
         axes.set_xticks(positions[::step], [clean_label(week) for week in weeks[::step]])
+        axes.set_ylabel("submissions")
         rate_axes = axes.twinx()
         rate_axes.spines["right"].set_visible(True)
         rate_axes.plot(
             positions,
             [math.nan if rate is None else rate * 100 for rate in rates],
             color=_COLOURS["rate"],
-            marker="o",
+            marker="o" if len(weeks) < 30 else "",
             markersize=3,
-            label="failure rate",
+            label="failure rate (%)",
         )
         rate_axes.set_ylim(0, 100)
         rate_axes.set_ylabel("failure rate (%)")
-        axes.set_ylabel("submissions")
+        handles = [*axes.get_legend_handles_labels()[0], *rate_axes.get_legend_handles_labels()[0]]
+        axes.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0, 1),
+            ncols=2,
+            fontsize=8,
+            borderaxespad=0.3,
+        )
         return _svg(figure)
 
 
@@ -164,16 +190,12 @@ def heat_map(
     shown_rows = [clean_label(row) for row in rows[:TOP_N]]
     shown_columns = [clean_label(column, 14) for column in columns[:TOP_N]]
     grid = [[math.nan if rate is None else rate for rate in line[:TOP_N]] for line in rates[:TOP_N]]
+    label_chars = max(map(len, shown_rows))
+    width = max(4.5, 0.3 + 0.065 * label_chars + 0.8 * len(shown_columns))
     with matplotlib.rc_context(_RC):
-        label_chars = max(map(len, shown_rows))
-        height = 1.0 + 0.3 * len(shown_rows)
-        figure = _new_figure(
-            min(_WIDTH + 2, 0.5 + 0.065 * label_chars + 0.8 * len(shown_columns)),
-            height,
-            label_chars,
+        figure, axes = _new_figure(
+            title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=0.65
         )
-        figure.subplots_adjust(bottom=0.1 / height, top=1 - 0.8 / height)
-        axes = figure.add_subplot()
         axes.imshow(grid, cmap="YlOrRd", vmin=0, vmax=1, aspect="auto")
         axes.set_xticks(range(len(shown_columns)), shown_columns)
         axes.xaxis.tick_top()
@@ -186,91 +208,78 @@ def heat_map(
                 text = "–" if math.isnan(rate) else f"{rate * 100:.0f}%"
                 colour = "white" if not math.isnan(rate) and rate > 0.6 else "black"
                 axes.text(x, y, text, ha="center", va="center", fontsize=8, color=colour)
-        axes.set_title(title, pad=24)
         return _svg(figure)
 
 
 # -- the charts of each page kind ------------------------------------------------------------
 
 
-def _list_alt(kind: str, intro: str, items: Sequence[str], total: int) -> str:
-    shown = "; ".join(items[:5])
-    rest = f"; and {total - 5} more, listed in the table" if total > 5 else ""
-    return f"{kind}: {intro}: {shown}{rest}."
+def _part_of_whole(
+    name: str,
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    label: str,
+    whole: tuple[str, str],
+    part: tuple[str, str],
+    alt_intro: str,
+) -> Chart:
+    """Bars of "``part`` of ``whole``" per row, e.g. people failing of people tested.
+
+    ``whole`` and ``part`` are (row key, legend); rows also carry ``failure_rate``. The alt
+    text states the first rows' figures in words; the table beside the chart has them all.
+    """
+    (whole_key, whole_legend), (part_key, part_legend) = whole, part
+    notes = [f"{row[part_key]} of {row[whole_key]}" for row in rows]
+    svg = horizontal_bars(
+        title,
+        [row[label] for row in rows],
+        [
+            (whole_legend, _COLOURS["whole"], [row[whole_key] for row in rows]),
+            (part_legend, _COLOURS["part"], [row[part_key] for row in rows]),
+        ],
+        notes,
+    )
+    items = [
+        f"{clean_label(row[label], 80)}: {row[part_key]} {part_legend}, "
+        f"{row[whole_key]} {whole_legend} (failure rate {percent(row['failure_rate'])})"
+        for row in rows
+    ]
+    rest = f"; and {len(rows) - 5} more, listed in the table" if len(rows) > 5 else ""
+    return Chart(name, svg, f"Bar chart of {alt_intro}: {'; '.join(items[:5])}{rest}.")
 
 
 def _overview_charts(context: dict[str, Any]) -> list[Chart]:
     charts = []
-    failing = [row for row in context["failing_packages"] if row["failing_users_all_attempts"]]
+    failing = context["failing_packages"]
     if failing:
         charts.append(
-            Chart(
+            _part_of_whole(
                 "failing-packages",
-                horizontal_bars(
-                    f"Packages failing most (top {min(TOP_N, len(failing))})",
-                    [row["name"] for row in failing],
-                    [
-                        (
-                            "any attempt",
-                            _COLOURS["all"],
-                            [r["failing_users_all_attempts"] for r in failing],
-                        ),
-                        (
-                            "latest attempt",
-                            _COLOURS["latest"],
-                            [r["failing_users"] for r in failing],
-                        ),
-                    ],
-                ),
-                _list_alt(
-                    "Bar chart",
-                    "people whose latest attempt failed each package, most first",
-                    [
-                        f"{clean_label(r['name'], 80)} fails for {r['failing_users']} of "
-                        f"{r['tested_users']} people ({percent(r['failure_rate'])}), "
-                        f"{r['failing_users_all_attempts']} on any attempt"
-                        for r in failing
-                    ],
-                    len(failing),
-                ),
+                f"Packages failing most (top {min(TOP_N, len(failing))}), latest attempts",
+                failing,
+                "name",
+                ("failing_users_all_attempts", "failed on any attempt"),
+                ("failing_users", "still failing"),
+                "the packages that fail for most people: how many still fail on their latest "
+                "attempt, and how many failed on any attempt",
             )
         )
-    for name, key, what in (
-        ("systems", "users_by_system", "system"),
-        ("python", "users_by_python", "python_version"),
+    for name, key, label, what in (
+        ("systems", "users_by_system", "system", "operating system"),
+        ("python", "users_by_python", "python_version", "Python version"),
     ):
-        rows = context[key]
-        if not rows:
-            continue
-        label = "operating system" if what == "system" else "Python version"
-        charts.append(
-            Chart(
-                name,
-                horizontal_bars(
-                    f"People per {label}",
-                    [row[what] for row in rows],
-                    [
-                        ("people", _COLOURS["total"], [row["users"] for row in rows]),
-                        (
-                            "with failures",
-                            _COLOURS["latest"],
-                            [r["users_with_failures"] for r in rows],
-                        ),
-                    ],
-                ),
-                _list_alt(
-                    "Bar chart",
-                    f"people per {label}, and how many of them have failures",
-                    [
-                        f"{clean_label(row[what], 80)}: {row['users']} people, "
-                        f"{row['users_with_failures']} with failures "
-                        f"({percent(row['failure_rate'])})"
-                        for row in rows
-                    ],
-                    len(rows),
-                ),
+        if context[key]:
+            charts.append(
+                _part_of_whole(
+                    name,
+                    f"People per {what}",
+                    context[key],
+                    label,
+                    ("users", "people"),
+                    ("users_with_failures", "with a failure"),
+                    f"people per {what} and how many of them have a failing package",
+                )
             )
-        )
     weekly = context["weekly"]
     if weekly:
         busiest = max(weekly, key=lambda row: (row["submissions"], row["week"]))
@@ -294,33 +303,21 @@ def _overview_charts(context: dict[str, Any]) -> list[Chart]:
 
 
 def _package_charts(context: dict[str, Any]) -> list[Chart]:
-    # One chart per package page at most: a site can have hundreds of packages, and matplotlib
-    # costs ~35 ms a figure. A package nobody failed gets none (the tables say it all).
+    # One chart per package page at most: a site can have hundreds of packages and a figure
+    # costs tens of milliseconds. A package nobody failed gets none (the tables say it all).
     rows = context["breakdowns"]["system"]
     if not context["failed_attempts"] or not rows:
         return []
+    name = clean_label(context["name"], 80)
     return [
-        Chart(
+        _part_of_whole(
             "by-system",
-            horizontal_bars(
-                "People tested and failing, per operating system",
-                [row["value"] for row in rows],
-                [
-                    ("tested", _COLOURS["total"], [row["tested_users"] for row in rows]),
-                    ("failing", _COLOURS["latest"], [row["failing_users"] for row in rows]),
-                ],
-            ),
-            _list_alt(
-                "Bar chart",
-                f"people whose latest attempt tested {clean_label(context['name'], 80)}, "
-                "and how many of them failed it, per operating system",
-                [
-                    f"{clean_label(row['value'], 80)}: fails for {row['failing_users']} of "
-                    f"{row['tested_users']} ({percent(row['failure_rate'])})"
-                    for row in rows
-                ],
-                len(rows),
-            ),
+            "People tested and failing, per operating system",
+            rows,
+            "value",
+            ("tested_users", "people tested"),
+            ("failing_users", "failing"),
+            f"how many people's latest attempt tested {name} and failed it, per operating system",
         )
     ]
 

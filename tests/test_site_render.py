@@ -120,8 +120,8 @@ def test_pages_are_accessible_documents(site: Path) -> None:
         assert all(len(alt) > 40 for alt in alts), where
     overview = (site / "index.html").read_text(encoding="utf-8")
     assert '<td class="num" data-value="0.3">30.0%</td>' in overview
-    assert 'alt="Bar chart: people whose latest attempt failed each package' in overview
-    assert "make fails for 12 of 40 people (30%)" in overview
+    assert 'alt="Bar chart of the packages that fail for most people' in overview
+    assert "make: 12 still failing, 14 failed on any attempt (failure rate 30%)" in overview
 
 
 def _local_references(site: Path) -> list[tuple[Path, str]]:
