@@ -102,7 +102,7 @@ def _pair_counts(
 
 def _distinct_pairs(a: np.ndarray, b: np.ndarray, size_b: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (a, b) pairs among parallel code arrays."""
-    flat = np.unique(a * size_b + b)
+    flat = pd.unique(a * size_b + b)  # hash-based: no need to sort
     return flat // size_b, flat % size_b
 
 
@@ -128,14 +128,11 @@ class Facts:
     version: np.ndarray
     packages: Coded  # package labels (its codes are per raw result row)
     versions: list[str]
+    no_workshop: int  # the workshop code that means "none"
     # per failed entry with an error text (every entry, for counting messages)
     error_package: np.ndarray
     error_code: np.ndarray
     error_texts: pd.Series  # distinct raw texts, indexed by code
-
-    @property
-    def no_workshop(self) -> int:
-        return self.workshop.labels.index(NO_WORKSHOP)
 
 
 def _entries(results: pd.DataFrame, n_packages: int) -> dict[str, np.ndarray]:
@@ -182,6 +179,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         }
     )
     entries = _entries(coded_results, len(packages))
+    workshop = _coded(people["workshop"], _strip, missing=NO_WORKSHOP)
     errors = pd.Categorical(results["error"])
     with_error = results["failed"].to_numpy(bool) & (np.asarray(errors.codes) >= 0)
     return Facts(
@@ -191,7 +189,8 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         failing=people["n_failed"].to_numpy() > 0,
         week=_week_labels(people["received_at"]),
         dims=dims,
-        workshop=_coded(people["workshop"], _strip, missing=NO_WORKSHOP),
+        workshop=workshop,
+        no_workshop=workshop.labels.index(NO_WORKSHOP),
         sub=entries["sub"],
         package=entries["package"],
         failed=entries["failed"],
@@ -321,7 +320,7 @@ def _failing_versions(facts: Facts, view: View) -> list[Row]:
 
 
 def _workshop_count(facts: Facts, view: View) -> int:
-    codes = np.unique(facts.workshop.codes[view.in_window])
+    codes = pd.unique(facts.workshop.codes[view.in_window])
     return int(np.count_nonzero(codes != facts.no_workshop))
 
 
@@ -578,6 +577,8 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
     failing_packages = _pair_counts(
         entry_workshop, facts.package[latest_entries], n, len(facts.packages)
     )
+    systems = _participants_by(facts, people, "system")
+    pythons = _participants_by(facts, people, "python_version")
     shown = [
         code
         for code in range(n)
@@ -600,7 +601,6 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
             "last_seen": _iso_date(last[code]),
         }
         index_rows.append(row)
-        members = people & (workshop == code)
         packages = [
             {**_package_ref(facts, p), "failing_participants": int(failing_packages[code, p])}
             for p in np.flatnonzero(failing_packages[code])
@@ -608,8 +608,8 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
         context = {
             **_without_href(row),
             "packages": _sorted_rows(packages, "failing_participants", "name"),
-            "systems": _participants_by(facts, members, "system"),
-            "python_versions": _participants_by(facts, members, "python_version"),
+            "systems": systems[code],
+            "python_versions": pythons[code],
         }
         pages.append(
             Page(
@@ -631,19 +631,24 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
     return [index, *pages]
 
 
-def _participants_by(facts: Facts, members: np.ndarray, dim: str) -> list[Row]:
+def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, list[Row]]:
+    """Per workshop code: participants (and failing ones) by one dimension."""
     coded = facts.dims[dim]
-    total = np.bincount(coded.codes[members], minlength=len(coded))
-    failing = np.bincount(coded.codes[members & facts.failing], minlength=len(coded))
-    rows = [
-        {
-            dim: coded.labels[i],
-            "participants": int(total[i]),
-            "participants_failing": int(failing[i]),
-        }
-        for i in np.flatnonzero(total)
-    ]
-    return _sorted_rows(rows, "participants", dim)
+    workshops = facts.workshop.codes[people]
+    values = coded.codes[people]
+    sizes = len(facts.workshop), len(coded)
+    total = _pair_counts(workshops, values, *sizes)
+    failing = _pair_counts(workshops, values, *sizes, weights=facts.failing[people])
+    rows: dict[int, list[Row]] = {code: [] for code in range(len(facts.workshop))}
+    for code, value in np.argwhere(total):
+        rows[int(code)].append(
+            {
+                dim: coded.labels[value],
+                "participants": int(total[code, value]),
+                "participants_failing": int(failing[code, value]),
+            }
+        )
+    return {code: _sorted_rows(found, "participants", dim) for code, found in rows.items()}
 
 
 def _iso_date(ns: int) -> str:

@@ -15,11 +15,11 @@ Nothing here ever writes to the submissions folder.
 from __future__ import annotations
 
 import os
-from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,7 @@ class UnusableFile(ValueError):
 # --- finding files --------------------------------------------------------------------------
 
 
-def find_submission_files(root: Path) -> list[Path]:
-    """Every ``*.json`` below ``root``, skipping dot-folders and dot-files, sorted."""
+def _list_files(root: Path) -> list[str]:
     found: list[str] = []
     pending = [os.fspath(root)]
     while pending:
@@ -92,7 +91,12 @@ def find_submission_files(root: Path) -> list[Path]:
                 elif entry.name.endswith(".json") and entry.is_file():
                     found.append(entry.path)
     found.sort()
-    return [Path(path) for path in found]
+    return found
+
+
+def find_submission_files(root: Path) -> list[Path]:
+    """Every ``*.json`` below ``root``, skipping dot-folders and dot-files, sorted."""
+    return [Path(path) for path in _list_files(root)]
 
 
 # --- parsing one file (runs in worker processes) --------------------------------------------
@@ -120,32 +124,58 @@ def _parse_time(value: Any, path: str) -> int:
     return (moment - _EPOCH) // _MICROSECOND * 1000
 
 
-def _entries(data: dict[str, Any], key: str) -> list[tuple[str, str | None, str | None]]:
-    """``(name, version, error)`` of one install list; absent or null means empty."""
+def _first(values: list[Any], bad: Callable[[Any], bool]) -> int:
+    return next(number for number, value in enumerate(values) if bad(value))
+
+
+def _not_text(value: Any) -> bool:
+    return value is not None and type(value) is not str
+
+
+_TEXT_TYPES = {str, type(None)}
+
+
+def _field(entries: list[dict[str, Any]], name: str) -> list[Any]:
+    return list(map(dict.get, entries, repeat(name)))
+
+
+def _add_entries(data: dict[str, Any], key: str, record: dict[str, Any]) -> int:
+    """Append one install list's names, versions and errors to ``record``; return its length.
+
+    Absent or null means empty. This runs for every package entry of every file, so each
+    check is a C-level pass (``map``, ``set``) over the whole list, and only a failed check
+    looks for the entry to blame.
+    """
     raw = data.get(key)
     if raw is None:
-        return []
-    if not isinstance(raw, list):
+        return 0
+    if type(raw) is not list:
         raise UnusableFile(f"{key} is not a list")
-    entries = []
-    for number, entry in enumerate(raw):
-        where = f"{key}[{number}]"
-        if not isinstance(entry, dict):
-            raise UnusableFile(f"{where} is not an object")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise UnusableFile(f"{where}.name is not a non-empty string")
-        version = _optional_str(entry.get("version"), f"{where}.version")
-        error = _optional_str(entry.get("error_description"), f"{where}.error_description")
-        entries.append((name.strip(), version, error))
-    return entries
+    if not set(map(type, raw)) <= {dict}:
+        number = _first(raw, lambda entry: type(entry) is not dict)
+        raise UnusableFile(f"{key}[{number}] is not an object")
+    names = _field(raw, "name")
+    if not (set(map(type, names)) <= {str} and all(map(str.strip, names))):
+        number = _first(names, lambda name: type(name) is not str or not name.strip())
+        raise UnusableFile(f"{key}[{number}].name is not a non-empty string")
+    versions, errors = _field(raw, "version"), _field(raw, "error_description")
+    for field_name, values in (("version", versions), ("error_description", errors)):
+        if not set(map(type, values)) <= _TEXT_TYPES:
+            raise UnusableFile(f"{key}[{_first(values, _not_text)}].{field_name} is not a string")
+    record["names"] += names
+    record["versions"] += versions
+    record["errors"] += errors
+    return len(raw)
 
 
 def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
     """One file's bytes -> a plain record with every lenient default applied.
 
-    Raises ``UnusableFile`` with a readable reason for anything whose meaning is not clear.
-    Public so that other tools apply exactly the same rules to one file.
+    The record holds the ``user_system_info`` fields, ``submission_id``, ``user_id``,
+    ``received_ns``, ``n_successful``, ``n_failed`` and the parallel lists ``names``,
+    ``versions``, ``errors`` (successful entries first). Raises ``UnusableFile`` with a
+    readable reason for anything whose meaning is not clear. Public so that other tools apply
+    exactly the same rules to one file.
     """
     try:
         data = orjson.loads(raw)
@@ -166,39 +196,39 @@ def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
     record["submission_id"] = submission_id or Path(path).stem
     record["user_id"] = _optional_str(data.get("user_id"), "user_id") or None
     record["received_ns"] = _parse_time(data.get("received_at"), path)
-    record["successful"] = _entries(data, "successful_installs")
-    record["failed"] = _entries(data, "failed_installs")
+    record.update(names=[], versions=[], errors=[])
+    record["n_successful"] = _add_entries(data, "successful_installs", record)
+    record["n_failed"] = _add_entries(data, "failed_installs", record)
     return record
 
 
 # --- a chunk of files -> compact columns ------------------------------------------------------
 
+Coded = tuple[list[str], np.ndarray]
+"""A text column as (distinct values, int32 codes with -1 for missing)."""
 
-class _Coder:
-    """Strings -> int32 codes plus the list of distinct strings (None -> -1)."""
 
-    def __init__(self) -> None:
-        self.codes = array("i")
-        self.seen: dict[str, int] = {}
-
-    def add(self, value: str | None) -> None:
-        if value is None:
-            self.codes.append(-1)
-        else:
-            self.codes.append(self.seen.setdefault(value, len(self.seen)))
-
-    def export(self) -> tuple[list[str], array]:
-        return list(self.seen), self.codes
+def _code(values: list[str | None]) -> Coded:
+    codes, uniques = pd.factorize(np.array(values, dtype=object))
+    return list(uniques), codes.astype(np.int32)
 
 
 def _read_chunk(paths: Sequence[str]) -> dict[str, Any]:
     """Parse a chunk of files; return column data small enough to pickle cheaply."""
-    subs = {name: _Coder() for name in _CODED_SUBMISSION_COLUMNS}
-    results = {name: _Coder() for name in _CODED_RESULT_COLUMNS}
-    kept_paths: list[str] = []
-    submission_ids: list[str] = []
-    received = array("q")
-    n_successful, n_failed = array("i"), array("i")
+    columns: dict[str, list[Any]] = {
+        name: []
+        for name in (
+            "path",
+            "submission_id",
+            "received_ns",
+            "n_successful",
+            "n_failed",
+            *_CODED_SUBMISSION_COLUMNS,
+            "names",
+            "versions",
+            "errors",
+        )
+    }
     skipped: list[tuple[str, str]] = []
     for path in paths:
         try:
@@ -211,26 +241,24 @@ def _read_chunk(paths: Sequence[str]) -> dict[str, Any]:
         except OSError as exc:
             skipped.append((path, f"cannot read: {exc.strerror or exc}"))
             continue
-        kept_paths.append(path)
-        submission_ids.append(record["submission_id"])
-        received.append(record["received_ns"])
-        for name, coder in subs.items():
-            coder.add(record[name])
-        n_successful.append(len(record["successful"]))
-        n_failed.append(len(record["failed"]))
-        for entries in (record["successful"], record["failed"]):
-            for name, version, error in entries:
-                results["name"].add(name)
-                results["version"].add(version)
-                results["error"].add(error)
+        record["path"] = path
+        for name, column in columns.items():
+            if name in ("names", "versions", "errors"):
+                column.extend(record[name])
+            else:
+                column.append(record[name])
     return {
-        "path": kept_paths,
-        "submission_id": submission_ids,
-        "received_ns": received,
-        "n_successful": n_successful,
-        "n_failed": n_failed,
-        "coded_subs": {name: coder.export() for name, coder in subs.items()},
-        "coded_results": {name: coder.export() for name, coder in results.items()},
+        "path": columns["path"],
+        "submission_id": columns["submission_id"],
+        "received_ns": np.array(columns["received_ns"], dtype=np.int64),
+        "n_successful": np.array(columns["n_successful"], dtype=np.int32),
+        "n_failed": np.array(columns["n_failed"], dtype=np.int32),
+        "coded_subs": {name: _code(columns[name]) for name in _CODED_SUBMISSION_COLUMNS},
+        "coded_results": {
+            "name": _code(columns["names"]),
+            "version": _code(columns["versions"]),
+            "error": _code(columns["errors"]),
+        },
         "skipped": skipped,
     }
 
@@ -238,21 +266,19 @@ def _read_chunk(paths: Sequence[str]) -> dict[str, Any]:
 # --- stitching chunks together ----------------------------------------------------------------
 
 
-def _categorical(parts: list[tuple[list[str], array]]) -> pd.Categorical:
+def _categorical(parts: list[Coded]) -> pd.Categorical:
     """Merge per-chunk (distinct strings, codes) into one categorical column."""
     mapping: dict[str, int] = {}
     codes = []
     for uniques, local in parts:
         remap = np.array([mapping.setdefault(value, len(mapping)) for value in uniques] + [-1])
-        local_codes = np.frombuffer(local, dtype=np.int32) if len(local) else np.empty(0, int)
-        codes.append(remap[local_codes].astype(np.int32))  # -1 indexes the trailing -1
+        codes.append(remap[local].astype(np.int32))  # -1 indexes the trailing -1
     all_codes = np.concatenate(codes) if codes else np.empty(0, np.int32)
     return pd.Categorical.from_codes(all_codes, categories=pd.Index(list(mapping), dtype=object))
 
 
-def _int_column(parts: list[array], dtype: type) -> np.ndarray:
-    arrays = [np.frombuffer(part, dtype=dtype) for part in parts if len(part)]
-    return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+def _int_column(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
 
 
 def _assemble(chunks: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -318,7 +344,7 @@ def load_submissions(
 
     ``workers``: processes to use (default: every core; 1 reads in-process).
     """
-    paths = [os.fspath(path) for path in find_submission_files(root)]
+    paths = _list_files(root)
     workers = workers or os.cpu_count() or 1
     chunk_size = max(1, min(CHUNK_SIZE, -(-len(paths) // (workers * 4))))
     tasks = list(_chunks(paths, chunk_size))

@@ -8,6 +8,7 @@ links survive from one build to the next.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -16,6 +17,7 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _MAX_READABLE = 40
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(name: str) -> str:
     """``"Python 3 (python)"`` -> ``"python-3-python-<8 hex>"``; never empty, never unsafe."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")

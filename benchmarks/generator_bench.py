@@ -1,0 +1,193 @@
+"""How fast is ``generator build`` compared with merely reading every submission file?
+
+    .venv/bin/python benchmarks/generator_bench.py            # N = 10,000
+    .venv/bin/python benchmarks/generator_bench.py --n 100000 --stages
+
+Writes N realistic synthetic submission files (generator/synthetic.py) into a temporary
+folder, then times, in the same run:
+
+  floor  listing, reading and ``json.loads``-parsing every file: one process, a plain loop;
+         no build can be faster than the data it must read;
+  build  a full ``python -m generator build`` of the same folder, as a subprocess, so its
+         peak memory can be read from ``getrusage(RUSAGE_CHILDREN)`` (the largest single
+         process of the build, worker processes included).
+
+It prints both times, their ratio (target: at most 2.0 at N = 100,000) and the build's peak
+memory (target: under 2 GiB), repeats the build on a folder a tenth the size to measure how
+time and memory grow, and extrapolates both to 1,000,000 submissions. ``--stages`` also runs
+the pipeline in-process and prints where the build's time goes. The machine may be shared:
+figures are noisy, run it twice before believing a change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from generator.synthetic import write_files  # noqa: E402
+
+TARGET_RATIO = 2.0
+TARGET_MEMORY = 2 * 1024**3
+EXTRAPOLATE_TO = 1_000_000
+
+
+def floor_seconds(root: Path) -> float:
+    """List, read and parse every ``*.json`` below ``root`` (skipping dot-folders)."""
+    started = time.perf_counter()
+    parsed = 0
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in files:
+            if name.endswith(".json") and not name.startswith("."):
+                with open(os.path.join(folder, name), "rb") as handle:
+                    json.loads(handle.read())
+                parsed += 1
+    elapsed = time.perf_counter() - started
+    assert parsed, "nothing to parse"
+    return elapsed
+
+
+def build(root: Path, site: Path) -> tuple[float, int, str]:
+    """Run the real command line; return (seconds, peak RSS in bytes, its stderr)."""
+    config = root.parent / "config.yaml"
+    config.write_text(f"generator:\n  submissions_dir: {root}\n  site_dir: {site}\n")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1795000000"},
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"build failed ({done.returncode}):\n{done.stderr}")
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak_kib <= before:  # a smaller earlier child set the maximum; cannot tell this one's
+        peak_kib = before
+    return elapsed, peak_kib * 1024, done.stderr.strip().splitlines()[0]
+
+
+def stages(root: Path, site: Path) -> dict[str, float]:
+    """The pipeline in-process, stage by stage (same code the command runs)."""
+    import pandas as pd
+
+    from generator.aggregate import build_pages
+    from generator.load import load_submissions
+    from generator.people import assign_people
+    from generator.publish import publish_site
+    from generator.render import write_site
+
+    times: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        times[name] = now - clock
+        clock = now
+
+    loaded = load_submissions(root)
+    lap("load")
+    people = assign_people(loaded.submissions)
+    lap("people")
+    pages = build_pages(
+        people,
+        loaded.results,
+        now=pd.Timestamp("2026-11-18T11:06:40Z"),
+        generated_at="2026-11-18T11:06:40Z",
+        title="Benchmark",
+    )
+    lap("aggregate")
+    publish_site(
+        site, lambda out: write_site(pages, out, title="Benchmark", generated_at="2026-11-18")
+    )
+    lap("render+publish")
+    return times
+
+
+def measure(n: int, workdir: Path) -> dict[str, float]:
+    root = workdir / f"submissions-{n}"
+    root.mkdir()
+    started = time.perf_counter()
+    write_files(root, n, seed=0)
+    print(f"  wrote {n:,} files in {time.perf_counter() - started:.1f} s", flush=True)
+    floor_seconds(root)  # warm the page cache so both timings read from memory
+    floor = floor_seconds(root)
+    seconds, peak, summary = build(root, workdir / f"site-{n}")
+    print(f"  floor {floor:.2f} s, build {seconds:.2f} s ({summary})", flush=True)
+    return {"n": n, "floor": floor, "build": seconds, "peak": peak}
+
+
+def growth(small: dict[str, float], large: dict[str, float], key: str) -> float:
+    """Exponent b in value ~ n**b between two measurements (1 = linear)."""
+    if small[key] <= 0 or large[key] <= 0:
+        return 1.0
+    return math.log(large[key] / small[key]) / math.log(large["n"] / small["n"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10_000, help="submission files (default 10000)")
+    parser.add_argument("--stages", action="store_true", help="also time each pipeline stage")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="generator-bench-") as tmp:
+        workdir = Path(tmp)
+        small_n = max(1000, args.n // 10)
+        print(f"N = {small_n:,} (for growth)")
+        small = measure(small_n, workdir)
+        print(f"N = {args.n:,}")
+        large = measure(args.n, workdir)
+
+        ratio = large["build"] / large["floor"]
+        time_exp = growth(small, large, "build")
+        floor_exp = growth(small, large, "floor")
+        scale = EXTRAPOLATE_TO / args.n
+        # Memory: a fixed interpreter/library base plus a part that grows with N.
+        per_file = max(0.0, (large["peak"] - small["peak"]) / (large["n"] - small["n"]))
+        memory_1m = large["peak"] + per_file * (EXTRAPOLATE_TO - args.n)
+
+        print()
+        print(f"floor (list, read, json.loads):      {large['floor']:8.2f} s")
+        print(f"generator build (subprocess):        {large['build']:8.2f} s")
+        verdict = "ok" if ratio <= TARGET_RATIO else "OVER TARGET"
+        print(f"ratio build / floor:                 {ratio:8.2f}   (target <= 2.0: {verdict})")
+        verdict = "ok" if large["peak"] < TARGET_MEMORY else "OVER TARGET"
+        print(
+            f"build peak memory (largest process): {large['peak'] / 2**20:8.0f} MiB "
+            f"(target < 2048: {verdict})"
+        )
+        print(f"growth exponents (1 = linear): build {time_exp:.2f}, floor {floor_exp:.2f}")
+        print(
+            f"estimate at {EXTRAPOLATE_TO:,}: build {large['build'] * scale**time_exp:,.0f} s, "
+            f"floor {large['floor'] * scale**floor_exp:,.0f} s, "
+            f"peak memory {memory_1m / 2**30:.1f} GiB"
+        )
+        if args.stages:
+            times = stages(workdir / f"submissions-{args.n}", workdir / "site-stages")
+            total = sum(times.values())
+            print(
+                "in-process stages: "
+                + ", ".join(
+                    f"{name} {seconds:.2f} s ({seconds / total:.0%})"
+                    for name, seconds in times.items()
+                )
+            )
+
+
+if __name__ == "__main__":
+    main()
