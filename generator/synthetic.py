@@ -264,10 +264,10 @@ _MINIMUM = {  # what the script requires; older versions fail as "outdated"
 _FAILURE: dict[str, dict[str, float]] = {
     "Make (make)": {"Windows": 0.55, "Darwin": 0.12, "Linux": 0.04},
     "Bash (bash)": {"Windows": 0.12},
-    "Editor (nano)": {"Windows": 0.3, "Darwin": 0.05},
+    "Editor (nano)": {"Windows": 0.2, "Darwin": 0.03},
     "Git (git)": {"Windows": 0.08, "Darwin": 0.1, "Linux": 0.03},
-    "SQLite (sqlite3)": {"Windows": 0.35, "Linux": 0.08},
-    "Firefox (firefox)": {"Windows": 0.1, "Darwin": 0.25},
+    "SQLite (sqlite3)": {"Windows": 0.25, "Linux": 0.05},
+    "Firefox (firefox)": {"Windows": 0.06, "Darwin": 0.15},
     "Python 3 (python)": {"Windows": 0.12},
     "Jupyter Notebook (notebook)": {"Windows": 0.1},
     "Matplotlib (matplotlib)": {"Windows": 0.05},
@@ -277,8 +277,8 @@ _FAILURE: dict[str, dict[str, float]] = {
     "OpenRefine (openrefine)": {"Darwin": 0.3},
     "Conda (conda)": {"Windows": 0.15},
 }
-_DEFAULT_FAILURE = 0.03
-_NO_ENVIRONMENT = 0.12  # share of people who never installed Anaconda: no Python packages
+_DEFAULT_FAILURE = 0.01
+_NO_ENVIRONMENT = 0.08  # share of people who never installed Anaconda: no Python packages
 
 _FIRST_NAMES = str.split(
     "amina aaron ana anders beatriz bjorn carlos chen chiara dmitri elif emma fatima femi "
