@@ -52,7 +52,24 @@ def submission_schema() -> dict[str, Any]:
 def _validator() -> Draft202012Validator:
     schema = submission_schema()
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
+
+
+def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
+    """Replace each ``{"$ref": "#/$defs/name"}`` by the definition itself.
+
+    Same meaning (the schema has no recursion), but jsonschema validates a full 2000-entry
+    body about four times faster without resolving references on every entry.
+    """
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+            return _inline_refs(definitions[ref.removeprefix("#/$defs/")], definitions)
+        kept = {key: value for key, value in node.items() if key != "$defs"}
+        return {key: _inline_refs(value, definitions) for key, value in kept.items()}
+    if isinstance(node, list):
+        return [_inline_refs(item, definitions) for item in node]
+    return node
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
