@@ -44,15 +44,15 @@ def person_files(
     By user id: that exact id. By email: every submission whose email matches (trimmed,
     case-insensitive). Either way, everyone grouped with them (CONTRACT 6) comes along.
     """
+    wanted = user_id.strip() if user_id is not None else normalise_email(email)
+    if not wanted:
+        raise UserError("--user-id is empty" if user_id is not None else "--email is empty")
     if submissions.empty:
         return [], 0
     people = assign_people(submissions)
     if user_id is not None:
-        matched = people["user_id"].astype(object) == user_id.strip()
+        matched = people["user_id"].astype(object) == wanted
     else:
-        wanted = normalise_email(email)
-        if wanted is None:
-            raise UserError("--email is empty")
         # Mapped over the distinct addresses only (the column is categorical).
         emails = people["email_id"].map(normalise_email, na_action="ignore")
         matched = (emails == wanted).fillna(False).astype(bool)

@@ -205,3 +205,15 @@ def test_bad_config_is_one_line_error(tmp_path: Path, command: list[str]) -> Non
     assert done.stderr.startswith("error: collector.retention_dayz: unknown key")
     assert done.stderr.count("\n") == 1
     assert done.stdout == ""
+
+
+def test_blank_email_is_refused_not_matched_to_everyone_without_one(tmp_path: Path) -> None:
+    store = SubmissionStore(tmp_path / "submissions")
+    store.save(old_submission(1, "2024-01-01"))
+    config = tmp_path / "config.yaml"
+    config.write_text("collector:\n  submissions_dir: submissions\n", encoding="utf-8")
+
+    done = collector_cli("forget", "--config", str(config), "--email", "   ")
+
+    assert (done.returncode, done.stderr) == (2, "error: --email is empty\n")
+    assert len(list((tmp_path / "submissions").rglob("*.json"))) == 1
