@@ -140,7 +140,8 @@ class Submissions:
 
     def _check_key(self, environ: dict[str, Any]) -> str:
         presented = presented_key(
-            environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_X_SUBMISSION_KEY")
+            _header_text(environ, "HTTP_AUTHORIZATION"),
+            _header_text(environ, "HTTP_X_SUBMISSION_KEY"),
         )
         try:
             return self.keys.identify(presented)
@@ -181,6 +182,14 @@ def _set_rate_headers(decision: RateDecision) -> None:
     bottle.response.set_header("X-RateLimit-Limit", str(decision.limit))
     bottle.response.set_header("X-RateLimit-Remaining", str(decision.remaining))
     bottle.response.set_header("X-RateLimit-Reset", str(decision.reset_at))
+
+
+def _header_text(environ: dict[str, Any], name: str) -> str | None:
+    """A header as text: WSGI hands over its raw bytes as latin-1; keys are UTF-8."""
+    value = environ.get(name)
+    if value is None:
+        return None
+    return value.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
 def _check_content_type(environ: dict[str, Any]) -> None:

@@ -196,6 +196,15 @@ def test_key_accepted_as_x_submission_key_header(server):
     assert status == 200, body
 
 
+def test_non_ascii_key_is_compared_as_utf_8(start_collector):
+    running = start_collector(keys={"unicode": "clé-secrète-ünïcode"})
+    headers = {"Authorization": "Bearer clé-secrète-ünïcode".encode().decode("latin-1")}
+    status, _, body = post_json(running.url + SUBMIT, {}, headers=headers)
+    assert status == 200, body
+    (file,) = running.submission_files()
+    assert json.loads(file.read_text())["key_name"] == "unicode"
+
+
 def test_json_content_type_with_charset_is_accepted(server):
     headers = {"Content-Type": "application/json; charset=utf-8"}
     status, _, body = submit(server, {}, headers=headers)
