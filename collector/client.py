@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import email.utils
 import json
 import os
@@ -39,7 +40,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ EXIT_USAGE = 2  # bad command line or results file
 EXIT_REFUSED = 3  # the server refused the submission (key, data): retrying will not help
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Result:
     """What happened to one submission. ``message`` is one line, fit to show a learner."""
 
@@ -198,7 +198,7 @@ def _send(
     if result.ok and result.user_id and result.user_id != payload["unique_user_id"]:
         problem = _save_user_id(id_path, result.user_id)
         if problem:
-            return _replace_message(result, f"{result.message} (but {problem})")
+            return dataclasses.replace(result, message=f"{result.message} (but {problem})")
     return result
 
 
@@ -223,7 +223,7 @@ def _post_with_retries(
             wait = _retry_after(reply_headers) or _backoff(retry)
         if time.monotonic() + wait >= deadline:
             tries = "1 try" if retry == 0 else f"{retry + 1} tries"
-            return _replace_message(outcome, f"{outcome.message}; gave up after {tries}")
+            return dataclasses.replace(outcome, message=f"{outcome.message}; gave up after {tries}")
         time.sleep(wait)
         retry += 1
 
@@ -279,20 +279,17 @@ def _post_once(
 def _interpret(status: int, headers: Mapping[str, str], raw: bytes) -> Result:
     """Turn one HTTP answer into a Result; ``retryable`` marks answers worth another try."""
     answer = _json_object(raw)
-    if status == 200:
+    if 200 <= status < 300:
         user_id = answer.get("key") if answer else None
         if not isinstance(user_id, str) or not user_id:
-            return Result(False, "could not send results: the answer was not the collector's", 200)
+            message = "could not send results: the answer was not the collector's"
+            return Result(False, message, status)
         submission_id = answer.get("submission_id")
+        submission_id = submission_id if isinstance(submission_id, str) else None
         summary = answer.get("summary")
         said = summary.get("message") if isinstance(summary, dict) else None
-        return Result(
-            True,
-            f"Installation results sent, thank you (submission {submission_id}; {said}).",
-            200,
-            submission_id if isinstance(submission_id, str) else None,
-            user_id,
-        )
+        message = f"Installation results sent, thank you (submission {submission_id}; {said})."
+        return Result(True, message, status, submission_id, user_id)
     reason = _error_message(answer) or f"HTTP {status}"
     if status in (301, 302, 303, 307, 308):
         where = headers.get("Location") or "another address"
@@ -503,12 +500,6 @@ def _describe(exc: BaseException) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _replace_message(result: Result, message: str) -> Result:
-    return Result(
-        result.ok, message, result.status, result.submission_id, result.user_id, result.retryable
-    )
 
 
 def _safely(function: Callable[[], str]) -> str:
