@@ -569,8 +569,8 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
     n = len(facts.workshop)
     participants = np.bincount(workshop[people & listed], minlength=n)
     failing = np.bincount(workshop[people & listed & facts.failing], minlength=n)
-    first = pd.Series(facts.received[listed]).groupby(workshop[listed]).min()
-    last = pd.Series(facts.received[listed]).groupby(workshop[listed]).max()
+    seen = pd.Series(facts.received[listed]).groupby(workshop[listed]).agg(["min", "max"])
+    first, last = (_iso_dates(seen[end]) for end in ("min", "max"))
 
     latest_entries = view.entry_latest & facts.failed
     entry_workshop = workshop[facts.sub[latest_entries]]
@@ -597,8 +597,8 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
             "href": workshop_path(name),
             "participants": int(participants[code]),
             "participants_failing": int(failing[code]),
-            "first_seen": _iso_date(first[code]),
-            "last_seen": _iso_date(last[code]),
+            "first_seen": first[code],
+            "last_seen": last[code],
         }
         index_rows.append(row)
         packages = [
@@ -651,8 +651,10 @@ def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, li
     return {code: _sorted_rows(found, "participants", dim) for code, found in rows.items()}
 
 
-def _iso_date(ns: int) -> str:
-    return pd.Timestamp(int(ns), unit="ns", tz="UTC").strftime("%Y-%m-%d")
+def _iso_dates(ns: pd.Series) -> pd.Series:
+    """Nanoseconds since the epoch -> "YYYY-MM-DD" (UTC), keeping the index."""
+    days = ns.to_numpy().astype("datetime64[ns]").astype("datetime64[D]")
+    return pd.Series(days.astype(str), index=ns.index)
 
 
 # --- matrix and compare -------------------------------------------------------------------------
