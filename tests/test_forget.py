@@ -87,7 +87,11 @@ def test_forget_by_user_id_takes_every_linked_attempt(start_collector, tmp_path:
     running = start_collector()
     ids = populate(running)
 
-    done = collector_cli("forget", "--config", str(running.config_path), "--user-id", ids["alice"])
+    # "--user-id=ID": issued ids are URL-safe base64 and may start with "-", which argparse
+    # would take for an option in the two-word form.
+    done = collector_cli(
+        "forget", "--config", str(running.config_path), f"--user-id={ids['alice']}"
+    )
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "removed 3 submission files of 1 person\n"
@@ -131,7 +135,7 @@ def test_forgetting_everyone_while_serving_then_posting_again(start_collector) -
     ids = populate(running)
     config = str(running.config_path)
     for name in ("alice", "alice_ws2", "bob", "carol"):
-        assert collector_cli("forget", "--config", config, "--user-id", ids[name]).returncode == 0
+        assert collector_cli("forget", "--config", config, f"--user-id={ids[name]}").returncode == 0
     assert running.submission_files() == []
     # The emptied day folder was removed; the collector stores the next submission anyway.
     submit(running, "dave@example.org", "ws-3")
