@@ -142,7 +142,7 @@ def _entries(results: pd.DataFrame, n_packages: int) -> dict[str, np.ndarray]:
     key = sub * n_packages + package
     order = np.argsort(key, kind="stable")
     key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    starts = np.flatnonzero(np.diff(key, prepend=-1))  # first row of each distinct key
     failed = results["failed"].to_numpy(bool)[order]
     return {
         "sub": sub[order][starts],

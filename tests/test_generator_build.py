@@ -325,3 +325,16 @@ def test_the_command_line_builds_from_the_config_and_reports_on_stderr(tmp_path:
     assert done.stdout == ""
     assert "skipped 3" in done.stderr and "Traceback" not in done.stderr
     assert "Our results" in (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_empty_folder_or_one_with_only_bare_files_builds_a_report(tmp_path: Path) -> None:
+    (tmp_path / "submissions").mkdir()
+    assert build.build_site(config(tmp_path)) == 0
+    empty = json.loads((tmp_path / "site" / "index.json").read_text(encoding="utf-8"))
+    assert empty["totals"]["submissions"] == 0 and empty["failing_packages"] == []
+
+    write_raw(tmp_path / "submissions", "bare.json", b"{}")  # valid: every field defaults
+    assert build.build_site(config(tmp_path)) == 0
+
+    bare = json.loads((tmp_path / "site" / "index.json").read_text(encoding="utf-8"))
+    assert (bare["totals"]["submissions"], bare["totals"]["users"]) == (1, 1)
