@@ -135,6 +135,10 @@ CORRUPT = {
         json.dumps(submission(received_at="yesterday-ish")).encode(),
         "received_at is not an ISO 8601 time",
     ),
+    "time-out-of-range.json": (
+        json.dumps(submission(received_at="0001-01-01T00:00:00Z")).encode(),
+        "received_at is out of range",
+    ),
     "user-id-number.json": (json.dumps(submission(user_id=12)).encode(), "user_id"),
 }
 
