@@ -1,8 +1,10 @@
 """User ids and submission ids, both made by the server and never from client text.
 
-A user id is ``<random>.<signature>``: 16 random bytes and a truncated HMAC-SHA256 of them,
-both URL-safe base64. The server can therefore tell an id it issued from one that was typed,
-truncated, forged or issued by another server, without a lookup table. The HMAC secret comes
+A user id is ``<random>.<signature>``: 16 random bytes in hex and a truncated HMAC-SHA256 of
+them in URL-safe base64. The random part is hex so that an id never starts with ``-``, which
+would read as an option on a command line (``collector forget --user-id ID``). The server
+can therefore tell an id it issued from one that was typed, truncated, forged or issued by
+another server, without a lookup table. The HMAC secret comes
 from ``COLLECTOR_ID_SECRET`` or from ``collector.id_secret_file``, which is created on first
 start (mode 0600) and must be kept: a new secret invalidates every id handed out before.
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from collector.errors import UserError
 
-_USER_ID = re.compile(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}")
+_USER_ID = re.compile(r"[0-9a-f]{32}\.[A-Za-z0-9_-]{22}")
 _MIN_SECRET_CHARS = 16
 
 
@@ -35,7 +37,7 @@ class UserIds:
         self._secret = secret
 
     def issue(self) -> str:
-        random_part = _b64(secrets.token_bytes(16))
+        random_part = secrets.token_hex(16)
         return f"{random_part}.{self._sign(random_part)}"
 
     def is_valid(self, user_id: object) -> bool:

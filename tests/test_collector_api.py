@@ -22,7 +22,7 @@ from collector.validation import submission_schema
 
 SUBMIT = "/api/v1/submissions"
 OLD_PATH = "/installation_data/"
-USER_ID = re.compile(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}")
+USER_ID = re.compile(r"[0-9a-f]{32}\.[A-Za-z0-9_-]{22}")
 SUBMISSION_ID = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{16}")
 
 # What the existing installer scripts send, byte for byte in meaning: a null version, an
@@ -166,7 +166,7 @@ def _tampered_ids(valid: str) -> dict[str, str]:
     return {
         "forged signature": f"{random_part}.{flipped}",
         "truncated": valid[:-1],
-        "signature of another random part": f"{'x' * 22}.{signature}",
+        "signature of another random part": f"{'a' * 32}.{signature}",
         "typed by hand": "my-laptop",
         "legacy uuid": "3f2b8e0e-4c1d-4c52-9a55-0e0c6f9b7d11",
         "other server's": UserIds(b"some other server's secret!!").issue(),

@@ -87,11 +87,9 @@ def test_forget_by_user_id_takes_every_linked_attempt(start_collector, tmp_path:
     running = start_collector()
     ids = populate(running)
 
-    # "--user-id=ID": issued ids are URL-safe base64 and may start with "-", which argparse
-    # would take for an option in the two-word form.
-    done = collector_cli(
-        "forget", "--config", str(running.config_path), f"--user-id={ids['alice']}"
-    )
+    # The two-word form: issued ids never start with "-", so argparse cannot take one for
+    # an option.
+    done = collector_cli("forget", "--config", str(running.config_path), "--user-id", ids["alice"])
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "removed 3 submission files of 1 person\n"
