@@ -79,7 +79,7 @@ def _strip(values: pd.Series) -> pd.Series:
 
 
 def _python_minor(values: pd.Series) -> pd.Series:
-    """ "3.11.6" -> "3.11": patch releases would split every table into slivers."""
+    """Python "3.11.6" -> "3.11": patch releases would split every table into slivers."""
     minor = values.str.extract(r"^\s*(\d+\.\d+)", expand=False)
     return minor.fillna(values.str.strip())
 
@@ -327,13 +327,10 @@ def _workshop_count(facts: Facts, view: View) -> int:
 # --- pages --------------------------------------------------------------------------------------
 
 
-def window_links() -> list[Row]:
-    links = [{"label": "All time", "href": "index.html", "window_days": None}]
-    for days in WINDOWS:
-        links.append(
-            {"label": f"Last {days} days", "href": f"recent/{days}-days.html", "window_days": days}
-        )
-    return links
+WINDOW_LINKS: list[Row] = [
+    {"label": "All time", "href": "index.html"},
+    *({"label": f"Last {days} days", "href": f"recent/{days}-days.html"} for days in WINDOWS),
+]
 
 
 def overview_page(
@@ -342,20 +339,11 @@ def overview_page(
     counts = package_counts(facts, view)
     users = int(view.latest.sum())
     failing_users = int((view.latest & facts.failing).sum())
-    failing_packages = [
-        {
-            **_package_ref(facts, code),
-            "failing_users": int(row.failing_users),
-            "failing_users_all_attempts": int(row.failing_users_all_attempts),
-            "tested_users": int(row.tested_users),
-            "failure_rate": rate(row.failing_users, row.tested_users),
-        }
-        for code, row in counts[counts["failing_users"] > 0].iterrows()
-    ]
+    failing_packages = [row for row in _package_rows(facts, counts) if row["failing_users"]]
     context = {
         "generated_at": generated_at,
         "window_days": window_days,
-        "windows": [{"label": w["label"], "href": w["href"]} for w in window_links()],
+        "windows": [dict(link) for link in WINDOW_LINKS],
         "totals": {
             "submissions": int(view.in_window.sum()),
             "users": users,
@@ -364,7 +352,7 @@ def overview_page(
             "packages": int((counts["attempts"] > 0).sum()),
             "share_users_failing": rate(failing_users, users),
         },
-        "failing_packages": _sorted_rows(failing_packages, "failing_users", "name"),
+        "failing_packages": failing_packages,
         "failing_package_versions": _failing_versions(facts, view),
         "users_by_system": _users_by(facts, view, "system", "system"),
         "users_by_python": _users_by(facts, view, "python_version", "python_version"),
@@ -391,6 +379,7 @@ def _without_href(row: Row) -> Row:
 
 
 def _package_rows(facts: Facts, counts: pd.DataFrame) -> list[Row]:
+    """Every package seen in the period with its figures, most failing users first."""
     rows = [
         {
             **_package_ref(facts, code),

@@ -74,6 +74,8 @@ def test_headline_figures_count_latest_attempts_and_all_attempts_stand_beside(
             "failing_users_all_attempts": 1,
             "tested_users": 3,
             "failure_rate": 0.3333,
+            "attempts": 4,
+            "failed_attempts": 1,
         },
         {
             "name": "make",
@@ -82,6 +84,8 @@ def test_headline_figures_count_latest_attempts_and_all_attempts_stand_beside(
             "failing_users_all_attempts": 2,
             "tested_users": 3,
             "failure_rate": 0.3333,
+            "attempts": 4,
+            "failed_attempts": 2,
         },
     ]
     make = pages[package_path("make")].context
