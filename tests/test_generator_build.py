@@ -249,11 +249,18 @@ def test_publishing_swaps_in_the_new_site_whole(
     site = tmp_path / "site"
     site.mkdir()
     (site / "stale.html").write_text("old")
-    if not exchange:
-        monkeypatch.setattr(publish, "_exchange", lambda a, b: False)
+    used: list[bool] = []
+    real_exchange = publish._exchange
+
+    def exchange_or_not(a: Path, b: Path) -> bool:
+        used.append(exchange and real_exchange(a, b))
+        return used[-1]
+
+    monkeypatch.setattr(publish, "_exchange", exchange_or_not)
 
     publish.publish_site(site, lambda staging: (staging / "index.html").write_text("new"))
 
+    assert used == [exchange and sys.platform.startswith("linux")]
     assert [p.name for p in site.iterdir()] == ["index.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
