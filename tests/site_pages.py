@@ -3,14 +3,23 @@
 ``sample_pages()`` gives a small but complete site (every page kind, realistic numbers);
 ``sample_pages(text=HOSTILE)`` puts one hostile string into every field a page displays
 (package, version, error, workshop, system and Python names), to prove it stays inert.
+``build_real_site()`` runs the whole real build on synthetic and hostile submission files.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from collector.config import GeneratorConfig
+from generator.build import build_site
 from generator.model import Page
 from generator.slugs import package_path, workshop_path
+from generator.synthetic import write_files
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -319,3 +328,46 @@ def sample_pages(text: str | None = None) -> list[Page]:
         )
     )
     return pages
+
+
+def hostile_submission(text: str, number: int) -> dict[str, Any]:
+    """A CONTRACT 5 submission file whose every displayed field carries ``text``."""
+    return {
+        "schema_version": 1,
+        "submission_id": f"hostile-{number:03d}",
+        "received_at": f"2026-11-{10 + number % 10:02d}T10:00:00Z",
+        "user_id": f"hostile-user-{number}",
+        "key_name": "test",
+        "user_system_info": {
+            "distribution_name": f"Distro {text}",
+            "distribution_version": text,
+            "system": f"OS {text}",
+            "machine": text,
+            "python_version": f"3.{text}",
+            "workshop_id": f"workshop {text}",
+        },
+        "successful_installs": [{"name": f"ok {text}", "version": text}],
+        "failed_installs": [
+            {"name": f"pkg {text}", "version": text, "error_description": f"error {text}"}
+        ],
+    }
+
+
+def build_real_site(root: Path, people: int = 300) -> Path:
+    """Run the real build (load -> people -> aggregate -> render -> publish) on real files.
+
+    Synthetic learners plus one hostile submission per ``HOSTILE`` string; the build time is
+    pinned with SOURCE_DATE_EPOCH so the site is the same every run. Returns the site folder.
+    """
+    submissions, site = root / "submissions", root / "site"
+    write_files(submissions, people, seed=7, end=datetime(2026, 11, 20, tzinfo=timezone.utc))
+    for number, text in enumerate(HOSTILE):
+        folder = submissions / "hostile"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{number:03d}.json").write_text(
+            json.dumps(hostile_submission(text, number)), encoding="utf-8"
+        )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", "1795000000")
+        build_site(GeneratorConfig(submissions_dir=submissions, site_dir=site))
+    return site

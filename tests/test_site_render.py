@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from site_pages import HOSTILE, sample_pages  # tests/ is on sys.path (conftest.py)
+from site_pages import HOSTILE, build_real_site, sample_pages  # tests/ is on sys.path
 
 from generator.charts import TOP_N, clean_label
 from generator.model import Page
@@ -55,9 +55,22 @@ def _render(pages: list[Page], out: Path) -> int:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made pages rendered: exact expectations are known."""
     out = tmp_path_factory.mktemp("site")
     _render(sample_pages(), out)
     return out
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real build on synthetic and hostile submission files."""
+    return build_real_site(tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(params=["hand-made", "real build"])
+def any_site(request: pytest.FixtureRequest) -> Path:
+    """Site-wide rules hold for both sites."""
+    return request.getfixturevalue("site" if request.param == "hand-made" else "real_site")
 
 
 def _parse(path: Path) -> _Parsed:
@@ -102,10 +115,10 @@ def test_the_site_has_the_expected_files(site: Path) -> None:
     assert {p for p in names if p.startswith("packages/make-") and p.endswith(".svg")}
 
 
-def test_pages_are_accessible_documents(site: Path) -> None:
-    for html_file in site.rglob("*.html"):
+def test_pages_are_accessible_documents(any_site: Path) -> None:
+    for html_file in any_site.rglob("*.html"):
         html = _parse(html_file)
-        where = html_file.relative_to(site)
+        where = html_file.relative_to(any_site)
         assert html.tags.count("h1") == 1, where
         for landmark in ("header", "nav", "main", "footer"):
             assert landmark in html.tags, (where, landmark)
@@ -118,6 +131,9 @@ def test_pages_are_accessible_documents(site: Path) -> None:
         alts = [value for tag, name, value in html.attributes if tag == "img" and name == "alt"]
         assert len(alts) == html.tags.count("img"), where
         assert all(len(alt) > 40 for alt in alts), where
+
+
+def test_numbers_and_alt_texts_are_written_for_people(site: Path) -> None:
     overview = (site / "index.html").read_text(encoding="utf-8")
     assert '<td class="num" data-value="0.3">30.0%</td>' in overview
     assert 'alt="Bar chart of the packages that fail for most people' in overview
@@ -133,29 +149,39 @@ def _local_references(site: Path) -> list[tuple[Path, str]]:
     return references
 
 
-def test_no_external_resources_anywhere(site: Path) -> None:
-    for html_file, value in _local_references(site):
+def test_no_external_resources_anywhere(any_site: Path) -> None:
+    for html_file, value in _local_references(any_site):
         assert not re.match(r"^([a-z][a-z0-9+.-]*:|//)", value, re.IGNORECASE), (html_file, value)
-    for asset in (site / "assets").iterdir():
+    for asset in (any_site / "assets").iterdir():
         text = asset.read_text(encoding="utf-8")
         assert "http:" not in text and "https:" not in text and "@import" not in text, asset
         assert "url(" not in text, asset
 
 
-def test_every_relative_link_and_image_exists(site: Path) -> None:
-    references = _local_references(site)
+def test_every_relative_link_and_image_exists(any_site: Path) -> None:
+    references = _local_references(any_site)
     assert len(references) > 100
+    ids: dict[Path, set[str]] = {}
     for html_file, value in references:
         parts = urlsplit(value)
         target = (html_file.parent / unquote(parts.path)).resolve() if parts.path else html_file
-        assert target.is_file(), (html_file.relative_to(site), value)
-        assert target.is_relative_to(site.resolve())
+        where = (html_file.relative_to(any_site), value)
+        assert target.is_file(), where
+        assert target.is_relative_to(any_site.resolve()), where
         if parts.fragment and target.suffix == ".html":
-            assert parts.fragment in _parse(target).ids, (html_file.relative_to(site), value)
+            if target not in ids:
+                ids[target] = _parse(target).ids
+            assert parts.fragment in ids[target], where
 
 
-def test_every_chart_is_valid_svg_with_text_kept_as_text(site: Path) -> None:
-    svgs = list(site.rglob("*.svg"))
+def test_every_html_page_has_a_json_twin(real_site: Path) -> None:
+    for html_file in real_site.rglob("*.html"):
+        twin = json.loads(html_file.with_suffix(".json").read_bytes())
+        assert twin["generated_at"] == "2026-11-18T11:06:40Z", html_file
+
+
+def test_every_chart_is_valid_svg_with_text_kept_as_text(any_site: Path) -> None:
+    svgs = list(any_site.rglob("*.svg"))
     assert len(svgs) >= 8
     for svg in svgs:
         root = ET.fromstring(svg.read_bytes())
@@ -294,12 +320,30 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
     ]
 
 
-def test_no_email_or_ip_address_in_the_site(site: Path) -> None:
+def test_no_email_or_ip_address_in_the_site(any_site: Path) -> None:
     email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
     ipv4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
-    files = [path for path in site.rglob("*") if path.is_file()]
+    files = [path for path in any_site.rglob("*") if path.is_file()]
     assert len(files) > 40
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert not email.search(text), path
         assert not ipv4.search(text), path
+
+
+def test_the_real_build_keeps_hostile_text_inert(real_site: Path, site: Path) -> None:
+    """Hostile names that came in as submission files: text on the pages, never markup."""
+    vocabulary = {tag for page in site.rglob("*.html") for tag in _parse(page).tags}
+    text = []
+    for html_file in real_site.rglob("*.html"):
+        html = _parse(html_file)
+        assert set(html.tags) <= vocabulary, html_file
+        scripts = [
+            value for tag, name, value in html.attributes if (tag, name) == ("script", "src")
+        ]
+        assert html.tags.count("script") == 1, html_file
+        assert scripts[0].endswith("assets/site.js"), html_file
+        text.extend(html.text)
+    shown = "".join(text)
+    for hostile in HOSTILE:  # (the loader may shorten a long name; its start must be there)
+        assert _controls_shown(hostile[:150]) in shown, hostile[:20]
