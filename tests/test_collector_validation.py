@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import webtest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.app import create_app
 from collector.config import CollectorConfig
@@ -21,7 +23,13 @@ from collector.errors import UserError
 from collector.ids import UserIds, format_received_at, load_id_secret, new_submission_id
 from collector.keys import ANONYMOUS, KeyRing, MissingKey, WrongKey, presented_key
 from collector.storage import StorageError
-from collector.validation import MAX_DETAILS, InvalidBody, parse_body, validate_submission
+from collector.validation import (
+    MAX_DETAILS,
+    InvalidBody,
+    _validator,
+    parse_body,
+    validate_submission,
+)
 
 KEY = "validation-test-key"
 
@@ -93,6 +101,47 @@ def test_valid_submission_passes():
             "unique_user_id": None,
         }
     )
+
+
+# Bodies near the schema's edges: right and wrong types, lengths around every bound, unknown
+# fields. The fast compiled check must accept exactly what jsonschema accepts.
+_text = st.one_of(
+    st.none(),
+    st.integers(),
+    st.sampled_from(["", "x", "x" * 100, "x" * 101, "x" * 200, "x" * 201, "x" * 500, "x" * 501]),
+    st.text(max_size=5),
+)
+_entry = st.dictionaries(
+    st.sampled_from(["name", "version", "error_description", "extra"]), _text, max_size=4
+)
+_info = st.dictionaries(
+    st.one_of(st.sampled_from(["system", "email_id", "workshop_id", ""]), st.text(max_size=3)),
+    _text,
+    max_size=5,
+)
+_body = st.fixed_dictionaries(
+    {},
+    optional={
+        "user_system_info": st.one_of(_info, st.none(), st.lists(st.integers(), max_size=1)),
+        "successful_installs": st.one_of(st.lists(_entry, max_size=3), st.none()),
+        "failed_installs": st.one_of(st.lists(st.one_of(_entry, _text), max_size=3)),
+        "unique_user_id": _text,
+        "unexpected": _text,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_body)
+def test_fast_check_accepts_exactly_what_jsonschema_accepts(body):
+    reference_ok = _validator().is_valid(body)
+    try:
+        validate_submission(body)
+        fast_ok = True
+    except InvalidBody as invalid:
+        fast_ok = False
+        assert invalid.problems
+    assert fast_ok == reference_ok
 
 
 def test_pointers_escape_slash_and_tilde_in_field_names():
