@@ -71,7 +71,7 @@ def _coded(
     labels = pd.concat([cleaned, pd.Series([missing], dtype=object)], ignore_index=True)
     merged, uniques = pd.factorize(labels)  # scrubbing may merge two values into one label
     codes = merged[np.asarray(categorical.codes)]  # code -1 (missing) -> the UNKNOWN slot
-    return Coded(codes.astype(np.int64), [str(label) for label in uniques])
+    return Coded(codes.astype(np.int32), [str(label) for label in uniques])
 
 
 def _strip(values: pd.Series) -> pd.Series:
@@ -89,20 +89,25 @@ def _week_labels(received: pd.Series) -> Coded:
     day = received.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
     monday = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     codes, uniques = pd.factorize(monday, sort=True)
-    return Coded(codes.astype(np.int64), [d.strftime("%Y-%m-%d") for d in uniques])
+    return Coded(codes.astype(np.int32), [d.strftime("%Y-%m-%d") for d in uniques])
+
+
+def _combined(a: np.ndarray, b: np.ndarray, size_b: int) -> np.ndarray:
+    """One int64 key per (a, b) pair; codes are int32 to save memory, their product is not."""
+    return a.astype(np.int64) * size_b + b
 
 
 def _pair_counts(
     a: np.ndarray, b: np.ndarray, size_a: int, size_b: int, weights: Any = None
 ) -> np.ndarray:
     """Counts per (a, b) as a dense 2-D array [a, b]."""
-    flat = np.bincount(a * size_b + b, weights=weights, minlength=size_a * size_b)
+    flat = np.bincount(_combined(a, b, size_b), weights=weights, minlength=size_a * size_b)
     return flat.reshape(size_a, size_b).astype(np.int64)
 
 
 def _distinct_pairs(a: np.ndarray, b: np.ndarray, size_b: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (a, b) pairs among parallel code arrays."""
-    flat = pd.unique(a * size_b + b)  # hash-based: no need to sort
+    flat = pd.unique(_combined(a, b, size_b))  # hash-based: no need to sort
     return flat // size_b, flat % size_b
 
 
@@ -121,35 +126,18 @@ class Facts:
     week: Coded
     dims: dict[str, Coded]  # BREAKDOWNS -> coded column
     workshop: Coded  # the person's workshop; the label NO_WORKSHOP means none
-    # per (submission, package) entry, one per package even if a file listed it twice
+    # per (submission, package) entry: the loader keeps one per package and submission
     sub: np.ndarray
     package: np.ndarray
     failed: np.ndarray
     version: np.ndarray
-    packages: Coded  # package labels (its codes are per raw result row)
+    packages: Coded  # package labels (codes: the same as ``package``)
     versions: list[str]
     no_workshop: int  # the workshop code that means "none"
-    # per failed entry with an error text (every entry, for counting messages)
+    # per failed entry that has an error text
     error_package: np.ndarray
     error_code: np.ndarray
     error_texts: pd.Series  # distinct raw texts, indexed by code
-
-
-def _entries(results: pd.DataFrame, n_packages: int) -> dict[str, np.ndarray]:
-    """One row per (submission, package): failed if any entry failed; first version seen."""
-    sub = results["sub"].to_numpy(np.int64)
-    package = results["package_code"].to_numpy(np.int64)
-    key = sub * n_packages + package
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.diff(key, prepend=-1))  # first row of each distinct key
-    failed = results["failed"].to_numpy(bool)[order]
-    return {
-        "sub": sub[order][starts],
-        "package": package[order][starts],
-        "failed": np.maximum.reduceat(failed, starts) if len(starts) else failed[:0],
-        "version": results["version_code"].to_numpy(np.int64)[order][starts],
-    }
 
 
 def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
@@ -170,20 +158,11 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
     }
     packages = _coded(results["name"], _strip)
     versions = _coded(results["version"], _strip)
-    coded_results = pd.DataFrame(
-        {
-            "sub": results["sub"].to_numpy(),
-            "package_code": packages.codes,
-            "version_code": versions.codes,
-            "failed": results["failed"].to_numpy(),
-        }
-    )
-    entries = _entries(coded_results, len(packages))
     workshop = _coded(people["workshop"], _strip, missing=NO_WORKSHOP)
     errors = pd.Categorical(results["error"])
     with_error = results["failed"].to_numpy(bool) & (np.asarray(errors.codes) >= 0)
     return Facts(
-        person=people["person"].to_numpy(np.int64),
+        person=people["person"].to_numpy(np.int32),
         received=pd.DatetimeIndex(people["received_at"]).as_unit("ns").asi8,
         attempt_order=people["attempt_order"].to_numpy(np.int64),
         failing=people["n_failed"].to_numpy() > 0,
@@ -191,14 +170,14 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         dims=dims,
         workshop=workshop,
         no_workshop=workshop.labels.index(NO_WORKSHOP),
-        sub=entries["sub"],
-        package=entries["package"],
-        failed=entries["failed"],
-        version=entries["version"],
+        sub=results["sub"].to_numpy(np.int32),
+        package=packages.codes,
+        failed=results["failed"].to_numpy(bool),
+        version=versions.codes,
         packages=packages,
         versions=versions.labels,
         error_package=packages.codes[with_error],
-        error_code=np.asarray(errors.codes)[with_error].astype(np.int64),
+        error_code=np.asarray(errors.codes)[with_error].astype(np.int32),
         error_texts=pd.Series(errors.categories, dtype=object),
     )
 
@@ -297,11 +276,11 @@ def _failing_versions(facts: Facts, view: View) -> list[Row]:
     failed = facts.failed
     latest = view.entry_latest & failed
     latest_counts = pd.Series(
-        facts.package[latest] * n_versions + facts.version[latest]
+        _combined(facts.package[latest], facts.version[latest], n_versions)
     ).value_counts()
     window = view.entry_in_window & failed
     people = facts.person[facts.sub[window]]
-    keys = facts.package[window] * n_versions + facts.version[window]
+    keys = _combined(facts.package[window], facts.version[window], n_versions)
     all_counts = pd.DataFrame({"key": keys, "person": people}).drop_duplicates()["key"]
     all_counts = all_counts.value_counts()
     rows = []

@@ -62,7 +62,8 @@ class LoadResult:
     ``submissions``: one row per accepted file; columns ``path``, ``submission_id``,
     ``received_at`` (UTC), ``user_id`` (missing when the file had none), the
     ``SYSTEM_FIELDS`` (``email_id`` and ``workshop_id`` raw, as written), ``n_successful``,
-    ``n_failed``. ``results``: one row per package entry; ``sub`` (row number in
+    ``n_failed``. ``results``: one row per package of each submission (a package listed twice
+    in one file counts once, as failed if either listing failed); ``sub`` (row number in
     ``submissions``), ``name``, ``version``, ``failed``, ``error``.
     ``skipped``: ``(path, reason)`` of every file that was not used.
     """
@@ -160,8 +161,10 @@ def _add_entries(data: dict[str, Any], key: str, record: dict[str, Any]) -> int:
         number = _first(raw, lambda entry: type(entry) is not dict)
         raise UnusableFile(f"{key}[{number}] is not an object")
     names = _field(raw, "name")
-    if not (set(map(type, names)) <= {str} and all(map(str.strip, names))):
-        number = _first(names, lambda name: type(name) is not str or not name.strip())
+    if set(map(type, names)) <= {str}:
+        names = list(map(str.strip, names))
+    if not (set(map(type, names)) <= {str} and all(names)):
+        number = _first(names, lambda name: type(name) is not str or not name)
         raise UnusableFile(f"{key}[{number}].name is not a non-empty string")
     versions, errors = _field(raw, "version"), _field(raw, "error_description")
     for field_name, values in (("version", versions), ("error_description", errors)):
@@ -177,8 +180,9 @@ def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
     """One file's bytes -> a plain record with every lenient default applied.
 
     The record holds the ``user_system_info`` fields, ``submission_id``, ``user_id``,
-    ``received_ns``, ``n_successful``, ``n_failed`` and the parallel lists ``names``,
-    ``versions``, ``errors`` (successful entries first). Raises ``UnusableFile`` with a
+    ``received_ns``, ``n_successful``, ``n_failed`` and the parallel lists ``names``
+    (trimmed), ``versions``, ``errors`` (successful entries first; a package listed more than
+    once is kept once, as failed if any listing failed). Raises ``UnusableFile`` with a
     readable reason for anything whose meaning is not clear. Public so that other tools apply
     exactly the same rules to one file.
     """
@@ -204,7 +208,23 @@ def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
     record.update(names=[], versions=[], errors=[])
     record["n_successful"] = _add_entries(data, "successful_installs", record)
     record["n_failed"] = _add_entries(data, "failed_installs", record)
+    if len(set(record["names"])) < len(record["names"]):
+        _drop_repeats(record)
     return record
+
+
+def _drop_repeats(record: dict[str, Any]) -> None:
+    """A package listed more than once counts once: as failed if any of its listings failed."""
+    n_successful = record["n_successful"]
+    keep: dict[str, int] = {}  # name -> index of the listing that stands for it
+    for index, name in enumerate(record["names"]):
+        if name not in keep or (index >= n_successful > keep[name]):
+            keep[name] = index
+    kept = sorted(keep.values())
+    for column in ("names", "versions", "errors"):
+        record[column] = [record[column][index] for index in kept]
+    record["n_successful"] = sum(1 for index in kept if index < n_successful)
+    record["n_failed"] = len(kept) - record["n_successful"]
 
 
 # --- a chunk of files -> compact columns ------------------------------------------------------

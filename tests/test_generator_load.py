@@ -185,3 +185,21 @@ def test_the_process_pool_gives_the_same_tables_as_reading_in_process(
         pd.testing.assert_frame_equal(mine.astype(object), theirs.astype(object))
     assert pooled.skipped == in_process.skipped
     assert [path for path, _ in pooled.skipped] == [tmp_path / "broken.json"]
+
+
+def test_a_package_listed_twice_is_one_result_failed_if_any_listing_failed(tmp_path: Path) -> None:
+    write_submission(
+        tmp_path, successful=["make", " Git (git) ", "Git (git)"], failed=["make", "make"]
+    )
+
+    result = load_submissions(tmp_path)
+
+    rows = result.results.sort_values("name")
+    assert list(zip(rows["name"], rows["failed"], strict=True)) == [
+        ("Git (git)", False),
+        ("make", True),
+    ]
+    assert (result.submissions["n_successful"].iloc[0], result.submissions["n_failed"].iloc[0]) == (
+        1,
+        1,
+    )
