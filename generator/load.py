@@ -197,10 +197,11 @@ def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
         info = {}
     elif not isinstance(info, dict):
         raise UnusableFile("user_system_info is not an object")
-    record: dict[str, Any] = {
-        field_name: _optional_str(info.get(field_name), f"user_system_info.{field_name}")
-        for field_name in _INFO_FIELDS
-    }
+    values = list(map(info.get, _INFO_FIELDS))
+    if not set(map(type, values)) <= _TEXT_TYPES:
+        field_name = _INFO_FIELDS[_first(values, _not_text)]
+        raise UnusableFile(f"user_system_info.{field_name} is not a string")
+    record: dict[str, Any] = dict(zip(_INFO_FIELDS, values, strict=True))
     submission_id = _optional_str(data.get("submission_id"), "submission_id")
     record["submission_id"] = submission_id or Path(path).stem
     record["user_id"] = _optional_str(data.get("user_id"), "user_id") or None
@@ -229,6 +230,16 @@ def _drop_repeats(record: dict[str, Any]) -> None:
 
 # --- a chunk of files -> compact columns ------------------------------------------------------
 
+_SCALAR_COLUMNS = (
+    "path",
+    "submission_id",
+    "received_ns",
+    "n_successful",
+    "n_failed",
+    *_CODED_SUBMISSION_COLUMNS,
+)
+_LIST_COLUMNS = ("names", "versions", "errors")
+
 Coded = tuple[list[str], np.ndarray]
 """A text column as (distinct values, int32 codes with -1 for missing)."""
 
@@ -240,20 +251,9 @@ def _code(values: list[str | None]) -> Coded:
 
 def _read_chunk(paths: Sequence[str]) -> dict[str, Any]:
     """Parse a chunk of files; return column data small enough to pickle cheaply."""
-    columns: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "path",
-            "submission_id",
-            "received_ns",
-            "n_successful",
-            "n_failed",
-            *_CODED_SUBMISSION_COLUMNS,
-            "names",
-            "versions",
-            "errors",
-        )
-    }
+    columns: dict[str, list[Any]] = {name: [] for name in (*_SCALAR_COLUMNS, *_LIST_COLUMNS)}
+    scalars = [(columns[name], name) for name in _SCALAR_COLUMNS]
+    lists = [(columns[name], name) for name in _LIST_COLUMNS]
     skipped: list[tuple[str, str]] = []
     for path in paths:
         try:
@@ -267,11 +267,10 @@ def _read_chunk(paths: Sequence[str]) -> dict[str, Any]:
             skipped.append((path, f"cannot read: {exc.strerror or exc}"))
             continue
         record["path"] = path
-        for name, column in columns.items():
-            if name in ("names", "versions", "errors"):
-                column.extend(record[name])
-            else:
-                column.append(record[name])
+        for column, name in scalars:
+            column.append(record[name])
+        for column, name in lists:
+            column.extend(record[name])
     return {
         "path": columns["path"],
         "submission_id": columns["submission_id"],
