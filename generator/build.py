@@ -28,6 +28,7 @@ from generator.aggregate import build_pages
 from generator.load import LoadResult, load_submissions
 from generator.people import assign_people
 from generator.publish import publish_site
+from generator.render import write_site
 
 SHOW_SKIPPED = 20
 """Skipped files named one per line in the summary; the rest are only counted."""
@@ -79,12 +80,6 @@ def _check_folders(submissions_dir: Path, site_dir: Path) -> None:
         )
 
 
-def _render(pages: list, out_dir: Path, *, title: str, generated_at: str) -> int:
-    from generator.render import write_site  # imported late: only the build needs templates
-
-    return write_site(pages, out_dir, title=title, generated_at=generated_at)
-
-
 def build_site(
     config: GeneratorConfig, submissions_dir: Path | None = None, site_dir: Path | None = None
 ) -> int:
@@ -110,7 +105,9 @@ def build_site(
     try:
         written = publish_site(
             site_dir,
-            lambda staging: _render(pages, staging, title=config.title, generated_at=generated_at),
+            lambda staging: write_site(
+                pages, staging, title=config.title, generated_at=generated_at
+            ),
         )
     except OSError as exc:
         raise UserError(
