@@ -414,25 +414,22 @@ def _breakdowns(facts: Facts, view: View) -> dict[str, dict[int, list[Row]]]:
 
 
 def _versions(facts: Facts, view: View) -> dict[int, list[Row]]:
+    """Per package code: users passing and failing it, by the version their latest run saw."""
     latest = view.entry_latest
-    counts = pd.DataFrame(
-        {
-            "package": facts.package[latest],
-            "version": facts.version[latest],
-            "failed": facts.failed[latest],
-        }
-    )
-    table = counts.groupby(["package", "version"]).agg(
-        users=("failed", "size"), failing=("failed", "sum")
-    )
+    n_versions = len(facts.versions)
+    keys = _combined(facts.package[latest], facts.version[latest], n_versions)
+    users = pd.Series(keys).value_counts()
+    failing = pd.Series(keys[facts.failed[latest]]).value_counts()
     result: dict[int, list[Row]] = {}
-    for (package, version), row in table.iterrows():
-        result.setdefault(int(package), []).append(
+    for key, count in users.items():
+        package, version = divmod(int(key), n_versions)
+        fails = int(failing.get(key, 0))
+        result.setdefault(package, []).append(
             {
                 "version": facts.versions[version],
-                "passing_users": int(row.users - row.failing),
-                "failing_users": int(row.failing),
-                "users": int(row.users),
+                "passing_users": int(count) - fails,
+                "failing_users": fails,
+                "users": int(count),
             }
         )
     return {

@@ -93,15 +93,19 @@ def build_site(
     progress = sys.stderr.isatty()
 
     loaded: LoadResult = load_submissions(submissions_dir, progress=progress)
+    files_read, skipped, results = loaded.files_read, loaded.skipped, loaded.results
     people = assign_people(loaded.submissions)
+    del loaded  # the people table supersedes the loaded one: one copy in memory is enough
     pages = build_pages(
         people,
-        loaded.results,
+        results,
         now=pd.Timestamp(now),
         generated_at=generated_at,
         title=config.title,
         min_workshop_participants=config.min_workshop_participants,
     )
+    n_people = int(people["person"].nunique())
+    del people, results  # rendering needs only the pages
     try:
         written = publish_site(
             site_dir,
@@ -116,9 +120,9 @@ def build_site(
         ) from None
 
     summary = Summary(
-        files_read=loaded.files_read,
-        skipped=loaded.skipped,
-        people=int(people["person"].nunique()),
+        files_read=files_read,
+        skipped=skipped,
+        people=n_people,
         pages=len(pages),
         files_written=written,
         seconds=time.monotonic() - started,
