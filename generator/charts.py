@@ -48,17 +48,26 @@ _RC: dict[str, Any] = {
 # matplotlib writes these into <metadata> by default; None leaves them out (Date would make
 # every build differ, Creator/Type/Format only add bytes and external URIs).
 _METADATA = {"Date": None, "Creator": None, "Type": None, "Format": None}
-_COLOURS = {"whole": "#a9c1dc", "part": "#c0392b", "bars": "#a9c1dc", "rate": "#1f4e79"}
+_COLOURS = {"whole": "#a9c1dc", "part": "#c0392b"}
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart of a page: written as ``<page stem>-<name>.svg`` and shown with ``alt``."""
+    """One chart of a page: written as ``<page stem>-<name>.svg`` and shown with ``alt``.
+
+    Deciding a page's charts and their alt texts is cheap; drawing is not. So a ``Chart`` is
+    a plan: ``draw(*args)`` makes the SVG, and since ``draw`` is a module-level function and
+    ``args`` plain data, the renderer can hand the drawing to another process.
+    """
 
     name: str
-    svg: bytes
     alt: str
+    draw: Callable[..., bytes]
+    args: tuple[Any, ...]
+
+    def svg(self) -> bytes:
+        return self.draw(*self.args)
 
 
 def clean_label(text: object, limit: int = _LABEL_CHARS) -> str:
@@ -147,39 +156,24 @@ def horizontal_bars(
         return _svg(figure)
 
 
-def weekly_counts_and_rate(
-    title: str, weeks: Sequence[str], counts: Sequence[int], rates: Sequence[float | None]
+def weekly_bars(
+    title: str, weeks: Sequence[str], totals: Sequence[int], parts: Sequence[int]
 ) -> bytes:
-    """Bars of a weekly count with its failure rate as a line on a 0-100 % axis beside it."""
+    """Bars per week of a total, with the part that failed drawn over it in red.
+
+    One axis only: a second one for the rate would double the drawing time, and "this much
+    of that" already shows the share.
+    """
     with matplotlib.rc_context(_RC):
-        figure, axes = _new_figure(title, _WIDTH, 2.2, top=0.6, bottom=0.35, right=0.6)
+        figure, axes = _new_figure(title, _WIDTH, 2.0, top=0.6, bottom=0.35)
         positions = range(len(weeks))
-        axes.bar(positions, counts, color=_COLOURS["bars"], label="submissions")
-        axes.yaxis.get_major_locator().set_params(integer=True)
-        step = max(1, math.ceil(len(weeks) / 6))
+        axes.bar(positions, totals, width=0.9, color=_COLOURS["whole"], label="submissions")
+        axes.bar(positions, parts, width=0.9, color=_COLOURS["part"], label="with a failure")
+        axes.yaxis.get_major_locator().set_params(integer=True, nbins=4)
+        step = max(1, math.ceil(len(weeks) / 5))
         axes.set_xticks(positions[::step], [clean_label(week) for week in weeks[::step]])
-        axes.set_ylabel("submissions")
-        rate_axes = axes.twinx()
-        rate_axes.spines["right"].set_visible(True)
-        rate_axes.plot(
-            positions,
-            [math.nan if rate is None else rate * 100 for rate in rates],
-            color=_COLOURS["rate"],
-            marker="o" if len(weeks) < 30 else "",
-            markersize=3,
-            label="failure rate (%)",
-        )
-        rate_axes.set_ylim(0, 100)
-        rate_axes.set_ylabel("failure rate (%)")
-        handles = [*axes.get_legend_handles_labels()[0], *rate_axes.get_legend_handles_labels()[0]]
-        axes.legend(
-            handles=handles,
-            loc="lower left",
-            bbox_to_anchor=(0, 1),
-            ncols=2,
-            fontsize=8,
-            borderaxespad=0.3,
-        )
+        axes.set_xlim(-0.6, len(weeks) - 0.4)
+        _legend_under_title(axes)
         return _svg(figure)
 
 
@@ -230,7 +224,7 @@ def _part_of_whole(
     """
     (whole_key, whole_legend), (part_key, part_legend) = whole, part
     notes = [f"{row[part_key]} of {row[whole_key]}" for row in rows]
-    svg = horizontal_bars(
+    args = (
         title,
         [row[label] for row in rows],
         [
@@ -245,7 +239,8 @@ def _part_of_whole(
         for row in rows
     ]
     rest = f"; and {len(rows) - 5} more, listed in the table" if len(rows) > 5 else ""
-    return Chart(name, svg, f"Bar chart of {alt_intro}: {'; '.join(items[:5])}{rest}.")
+    alt = f"Bar chart of {alt_intro}: {'; '.join(items[:5])}{rest}."
+    return Chart(name, alt, horizontal_bars, args)
 
 
 def _overview_charts(context: dict[str, Any]) -> list[Chart]:
@@ -283,20 +278,23 @@ def _overview_charts(context: dict[str, Any]) -> list[Chart]:
     weekly = context["weekly"]
     if weekly:
         busiest = max(weekly, key=lambda row: (row["submissions"], row["week"]))
+        latest = weekly[-1]
         charts.append(
             Chart(
                 "weekly",
-                weekly_counts_and_rate(
-                    "Submissions per week and their failure rate",
+                f"Bar chart of submissions per week from {weekly[0]['week']} to "
+                f"{latest['week']}, each with the part that had a failure. The busiest week, "
+                f"{busiest['week']}, had {busiest['submissions']} submissions "
+                f"({busiest['failing_submissions']} with a failure); the latest week had "
+                f"{latest['submissions']} ({latest['failing_submissions']} with a failure, "
+                f"{percent(latest['failure_rate'])}).",
+                weekly_bars,
+                (
+                    "Submissions per week, and those with a failure",
                     [row["week"] for row in weekly],
                     [row["submissions"] for row in weekly],
-                    [row["failure_rate"] for row in weekly],
+                    [row["failing_submissions"] for row in weekly],
                 ),
-                f"Bar and line chart: submissions per week from {weekly[0]['week']} to "
-                f"{weekly[-1]['week']}, with the share that had a failure. The busiest week "
-                f"({busiest['week']}) had {busiest['submissions']} submissions; the latest week "
-                f"had {weekly[-1]['submissions']} with a failure rate of "
-                f"{percent(weekly[-1]['failure_rate'])}.",
             )
         )
     return charts
@@ -346,15 +344,11 @@ def _matrix_charts(context: dict[str, Any]) -> list[Chart]:
         charts.append(
             Chart(
                 name,
-                heat_map(
-                    f"Failure rate, package × {label}",
-                    [row["name"] for row in rows],
-                    columns,
-                    rates,
-                ),
                 f"Heat map: failure rate of the first {min(TOP_N, len(rows))} packages on each "
                 f"{label}, darker is worse. "
                 + (f"Highest: {summary}." if summary else "No failures recorded."),
+                heat_map,
+                (f"Failure rate, package × {label}", [row["name"] for row in rows], columns, rates),
             )
         )
     return charts
@@ -368,6 +362,6 @@ _CHARTS_BY_TEMPLATE: dict[str, Callable[[dict[str, Any]], list[Chart]]] = {
 
 
 def charts_for(template: str, context: dict[str, Any]) -> list[Chart]:
-    """The charts a page of this template shows (none for pages without charts)."""
+    """The charts a page of this template shows (none for pages without charts), undrawn."""
     make = _CHARTS_BY_TEMPLATE.get(template)
     return make(context) if make else []

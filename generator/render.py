@@ -16,7 +16,11 @@ import csv
 import functools
 import io
 import json
+import os
 import re
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,7 +29,7 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from generator.charts import charts_for
+from generator.charts import Chart, charts_for
 from generator.model import Page
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -43,6 +47,9 @@ NAVIGATION = (
 )
 """(label, site-relative target, path prefixes of the pages that belong to the section)."""
 
+PARALLEL_CHARTS_FROM = 16
+"""From this many charts on, worker processes draw them while the pages are written."""
+
 _TABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -55,34 +62,65 @@ def write_site(pages: list[Page], out_dir: Path, *, title: str, generated_at: st
     or would land outside ``out_dir``, and for two pages that would write the same file.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    environment = _environment()
-    written: set[Path] = set()
+    files = _Files()
+    planned = [
+        (page, _page_target(out_dir, page.path), charts_for(page.template, page.context))
+        for page in pages
+    ]
+    charts = [
+        (target.with_name(f"{target.stem}-{chart.name}.svg"), chart)
+        for _, target, page_charts in planned
+        for chart in page_charts
+    ]
+    with _drawn([chart for _, chart in charts]) as svgs:
+        for page, target, page_charts in planned:
+            _write_page(files, page, target, page_charts, title=title, generated_at=generated_at)
+        for (path, _), svg in zip(charts, svgs, strict=True):
+            files.write(path, svg)
+    for asset in sorted(STATIC_DIR.iterdir()):
+        if asset.is_file():
+            files.write(out_dir / "assets" / asset.name, asset.read_bytes())
+    schema = resources.files("collector") / SCHEMA_NAME
+    if schema.is_file():
+        files.write(out_dir / SCHEMA_TARGET, schema.read_bytes())
+    return len(files.written)
 
-    def write(target: Path, data: bytes) -> None:
-        if target in written:
+
+class _Files:
+    """Writes the site's files, refusing to write any file twice."""
+
+    def __init__(self) -> None:
+        self.written: set[Path] = set()
+        self._folders: set[Path] = set()
+
+    def write(self, target: Path, data: bytes) -> None:
+        if target in self.written:
             raise ValueError(f"two pages would write the same file: {target}")
-        written.add(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self.written.add(target)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         target.write_bytes(data)
 
-    for page in pages:
-        target = _page_target(out_dir, page.path)
-        stem = target.stem
-        charts = charts_for(page.template, page.context)
-        chart_images = {
-            chart.name: {"src": f"{stem}-{chart.name}.svg", "alt": chart.alt} for chart in charts
-        }
-        for chart in charts:
-            write(target.with_name(f"{stem}-{chart.name}.svg"), chart.svg)
-        downloads = []
-        for name, rows in page.tables.items():
-            if not _TABLE_NAME.fullmatch(name):
-                raise ValueError(f"table name {name!r} of {page.path} is not a safe file name")
-            write(target.with_name(f"{stem}-{name}.csv"), csv_bytes(rows))
-            downloads.append({"label": name.replace("_", " "), "href": f"{stem}-{name}.csv"})
-        twin = {**page.context, "generated_at": generated_at}
-        write(target.with_suffix(".json"), json_bytes(twin))
-        html = environment.get_template(page.template).render(
+
+def _write_page(
+    files: _Files, page: Page, target: Path, charts: list[Chart], *, title: str, generated_at: str
+) -> None:
+    """One page's CSVs, JSON twin and HTML (its charts' SVGs are written by the caller)."""
+    stem = target.stem
+    downloads = []
+    for name, rows in page.tables.items():
+        if not _TABLE_NAME.fullmatch(name):
+            raise ValueError(f"table name {name!r} of {page.path} is not a safe file name")
+        files.write(target.with_name(f"{stem}-{name}.csv"), csv_bytes(rows))
+        downloads.append({"label": name.replace("_", " "), "href": f"{stem}-{name}.csv"})
+    files.write(
+        target.with_suffix(".json"), json_bytes({**page.context, "generated_at": generated_at})
+    )
+    html = (
+        _environment()
+        .get_template(page.template)
+        .render(
             page=page,
             context=page.context,
             root=_root(page.path),
@@ -91,17 +129,33 @@ def write_site(pages: list[Page], out_dir: Path, *, title: str, generated_at: st
             navigation=_navigation(page.path),
             json_href=f"{stem}.json",
             downloads=downloads,
-            charts=chart_images,
+            charts={
+                chart.name: {"src": f"{stem}-{chart.name}.svg", "alt": chart.alt}
+                for chart in charts
+            },
         )
-        write(target, html.encode("utf-8"))
+    )
+    files.write(target, html.encode("utf-8"))
 
-    for asset in sorted(STATIC_DIR.iterdir()):
-        if asset.is_file():
-            write(out_dir / "assets" / asset.name, asset.read_bytes())
-    schema = resources.files("collector") / SCHEMA_NAME
-    if schema.is_file():
-        write(out_dir / SCHEMA_TARGET, schema.read_bytes())
-    return len(written)
+
+@contextmanager
+def _drawn(charts: list[Chart]) -> Iterator[Iterable[bytes]]:
+    """The charts' SVGs in order: drawn by worker processes meanwhile when there are many.
+
+    Drawing is much of a big build's rendering time and needs nothing but the chart's own
+    data, so from ``PARALLEL_CHARTS_FROM`` charts on, worker processes draw while this one
+    writes the pages (as generator/load.py reads files). Fewer charts are drawn here, when the
+    SVGs are asked for. Both ways run the same code and give the same bytes.
+    """
+    if len(charts) < PARALLEL_CHARTS_FROM:
+        yield (chart.svg() for chart in charts)
+        return
+    pool = ProcessPoolExecutor(max(1, min(3, (os.cpu_count() or 2) - 1)))
+    try:
+        futures = [pool.submit(chart.draw, *chart.args) for chart in charts]
+        yield (future.result() for future in futures)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def json_bytes(value: Any) -> bytes:
@@ -189,7 +243,7 @@ def _printable(value: Any) -> Any:
     HTML forbids them, and a reader should see that something was there. Markup (the output
     of a macro) was built from values that already passed through here.
     """
-    if isinstance(value, str) and not isinstance(value, Markup):
+    if isinstance(value, str) and not value.isprintable() and not isinstance(value, Markup):
         return _CONTROL.sub("\ufffd", value)
     return value
 

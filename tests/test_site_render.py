@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from site_pages import HOSTILE, build_real_site, sample_pages  # tests/ is on sys.path
 
+from generator import render
 from generator.charts import TOP_N, clean_label
 from generator.model import Page
 from generator.render import write_site
@@ -191,9 +192,12 @@ def test_every_chart_is_valid_svg_with_text_kept_as_text(any_site: Path) -> None
         assert "<dc:date>" not in text and "Matplotlib v" not in text
 
 
-def test_two_renders_are_byte_identical(tmp_path: Path) -> None:
+def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also when the second render draws its charts in worker processes."""
     first, second = tmp_path / "one", tmp_path / "two"
+    monkeypatch.setattr(render, "PARALLEL_CHARTS_FROM", 10**9)
     count = _render(sample_pages(), first)
+    monkeypatch.setattr(render, "PARALLEL_CHARTS_FROM", 1)
     assert _render(sample_pages(), second) == count
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert len(files) == count
