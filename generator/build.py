@@ -86,7 +86,7 @@ def build_site(
     """Build the report site; return the exit status (0). Raises ``UserError`` for bad input."""
     started = time.monotonic()
     submissions_dir = submissions_dir or config.submissions_dir
-    site_dir = site_dir or config.site_dir
+    site_dir = (site_dir or config.site_dir).resolve()  # a symlinked site: publish its target
     _check_folders(submissions_dir, site_dir)
     now = build_time()
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -345,3 +345,15 @@ def test_an_empty_folder_or_one_with_only_bare_files_builds_a_report(tmp_path: P
 
     bare = json.loads((tmp_path / "site" / "index.json").read_text(encoding="utf-8"))
     assert (bare["totals"]["submissions"], bare["totals"]["users"]) == (1, 1)
+
+
+def test_a_symlinked_site_folder_is_published_through_the_link(tmp_path: Path) -> None:
+    fill(tmp_path / "submissions")
+    (tmp_path / "real-site").mkdir()
+    (tmp_path / "site").symlink_to(tmp_path / "real-site")
+
+    build.build_site(config(tmp_path))
+
+    assert (tmp_path / "site").is_symlink()
+    assert (tmp_path / "real-site" / "index.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real-site", "site", "submissions"]
