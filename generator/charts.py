@@ -106,7 +106,7 @@ def _new_figure(
     Margins are in inches, so labels and titles keep their room whatever the number of rows:
     ``label_chars`` sizes the left margin, ``top`` holds the title (and a legend under it).
     """
-    left = 0.15 + 0.065 * label_chars if label_chars else 0.5
+    left = 0.2 + 0.075 * label_chars if label_chars else 0.5
     height = top + plot_height + bottom
     figure = Figure(figsize=(width, height))
     FigureCanvasSVG(figure)
@@ -185,7 +185,7 @@ def heat_map(
     shown_columns = [clean_label(column, 14) for column in columns[:TOP_N]]
     grid = [[math.nan if rate is None else rate for rate in line[:TOP_N]] for line in rates[:TOP_N]]
     label_chars = max(map(len, shown_rows))
-    width = max(4.5, 0.3 + 0.065 * label_chars + 0.8 * len(shown_columns))
+    width = max(4.5, 0.35 + 0.075 * label_chars + 0.8 * len(shown_columns))
     with matplotlib.rc_context(_RC):
         figure, axes = _new_figure(
             title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=0.65
