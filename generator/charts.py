@@ -185,13 +185,24 @@ def heat_map(
     shown_columns = [clean_label(column, 14) for column in columns[:TOP_N]]
     grid = [[math.nan if rate is None else rate for rate in line[:TOP_N]] for line in rates[:TOP_N]]
     label_chars = max(map(len, shown_rows))
-    width = max(4.5, 0.35 + 0.075 * label_chars + 0.8 * len(shown_columns))
+    # Column names longer than a cell is wide go up at an angle instead of overlapping.
+    column_chars = max(map(len, shown_columns))
+    slanted = column_chars > 8
+    slant = 0.055 * column_chars if slanted else 0.0
+    top, right = 0.7 + slant, 0.1 + slant
+    width = max(4.5, 0.2 + 0.075 * label_chars + 0.6 * len(shown_columns) + right)
     with matplotlib.rc_context(_RC):
         figure, axes = _new_figure(
-            title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=0.65
+            title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=top, right=right
         )
         axes.imshow(grid, cmap="YlOrRd", vmin=0, vmax=1, aspect="auto")
-        axes.set_xticks(range(len(shown_columns)), shown_columns)
+        axes.set_xticks(
+            range(len(shown_columns)),
+            shown_columns,
+            rotation=45 if slanted else 0,
+            ha="left" if slanted else "center",
+            rotation_mode="anchor",
+        )
         axes.xaxis.tick_top()
         axes.set_yticks(range(len(shown_rows)), shown_rows)
         axes.tick_params(length=0)
