@@ -162,7 +162,8 @@ def test_sorting_filtering_and_comparing(site: Path, browser) -> None:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, 390])
 def test_screenshots(site: Path, browser, scheme: str, width: int) -> None:
-    """Full-page pictures of each page kind, for a person to look at (asserts only loading)."""
+    """Full-page pictures of each page kind, for a person to look at; no sideways scrolling
+    and WCAG AA contrast (4.5:1) for every piece of text, in both colour schemes."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = context.new_page()
@@ -182,4 +183,32 @@ def test_screenshots(site: Path, browser, scheme: str, width: int) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}-{scheme}.png"), full_page=True)
         # Nothing may stick out sideways on a phone: wide tables scroll inside their wrapper.
         assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        low = page.evaluate(_LOW_CONTRAST)
+        assert low == [], (name, scheme, low[:5])
     context.close()
+
+
+_LOW_CONTRAST = """() => {
+    // WCAG 2 contrast of every element's own text against the background it sits on.
+    const rgb = (css) => css.match(/[\\d.]+/g).map(Number);
+    const channel = (c) => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    const luminance = ([r, g, b]) =>
+        0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    const background = (element) => {
+        for (let e = element; e; e = e.parentElement) {
+            const colour = rgb(getComputedStyle(e).backgroundColor);
+            if (colour.length < 4 || colour[3] > 0) return colour.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    const low = [];
+    for (const element of document.querySelectorAll("body *")) {
+        const own = [...element.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        const style = getComputedStyle(element);
+        if (!own || style.visibility === "hidden" || element.closest("[hidden]")) continue;
+        const fg = luminance(rgb(style.color)), bg = luminance(background(element));
+        const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+        if (ratio < 4.5) low.push(`${element.tagName}.${element.className}: ${ratio.toFixed(2)}`);
+    }
+    return low;
+}"""
