@@ -117,23 +117,19 @@ def _write_page(
     files.write(
         target.with_suffix(".json"), json_bytes({**page.context, "generated_at": generated_at})
     )
-    html = (
-        _environment()
-        .get_template(page.template)
-        .render(
-            page=page,
-            context=page.context,
-            root=_root(page.path),
-            site_title=title,
-            generated_at=generated_at,
-            navigation=_navigation(page.path),
-            json_href=f"{stem}.json",
-            downloads=downloads,
-            charts={
-                chart.name: {"src": f"{stem}-{chart.name}.svg", "alt": chart.alt}
-                for chart in charts
-            },
-        )
+    template = _environment().get_template(page.template)
+    html = template.render(
+        page=page,
+        context=page.context,
+        root=_root(page.path),
+        site_title=title,
+        generated_at=generated_at,
+        navigation=_navigation(page.path),
+        json_href=f"{stem}.json",
+        downloads=downloads,
+        charts={
+            chart.name: {"src": f"{stem}-{chart.name}.svg", "alt": chart.alt} for chart in charts
+        },
     )
     files.write(target, html.encode("utf-8"))
 
