@@ -101,6 +101,12 @@ def test_every_reachable_page_loads_cleanly(site: Path, browser) -> None:
 def test_click_through_from_overview(site: Path, browser) -> None:
     page = browser.new_page()
     page.goto((site / "index.html").as_uri())
+    page.keyboard.press("Tab")  # the first stop is the skip link, and it shows itself
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("link => link === document.activeElement")
+    assert skip.bounding_box()["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     package = page.locator("#failing-packages tbody a").first
     name = package.inner_text()
     package.click()
