@@ -81,7 +81,7 @@ def run_demo(
         _say(f"posted {posted} submissions of {people} people through the reference client")
         _say(f"  ({reused} re-runs sent back the id they were issued; received_at is now)")
     finally:
-        code = _stop(process)
+        code = stop_process(process)
     _say(f"collector stopped (exit status {code})")
 
     _build(config_path, site_dir)
@@ -197,12 +197,12 @@ def _post_people(url: str, key: str, ids: Path, count: int, seed: int) -> tuple[
     return posted, reused
 
 
-def _stop(process: subprocess.Popen[bytes]) -> int:
-    """SIGTERM, then SIGKILL if the collector has not stopped within STOP_TIMEOUT."""
+def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> int:
+    """SIGTERM (the collector then drains), SIGKILL after ``timeout``; the exit code."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(STOP_TIMEOUT)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from typing import Any
 
 import yaml
 from http_support import get_json
+
+from generator.demo import stop_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY_NAME = "test"
@@ -141,18 +142,6 @@ def collector_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.update(extra or {})
     return env
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> int:
-    """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; return the exit code."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
 
 
 def _wait_for_url(running: RunningCollector) -> str:
