@@ -103,8 +103,8 @@ def _warn_unreadable(result: LoadResult) -> None:
             print(f"  {path}: {reason}")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def forget_command(config: Config, user_id: str | None, email: str | None, dry_run: bool) -> int:
@@ -113,17 +113,16 @@ def forget_command(config: Config, user_id: str | None, email: str | None, dry_r
     result = _load(root)
     paths, people = person_files(result.submissions, user_id, email)
     given = "user id" if user_id is not None else "email address"
+    whose = _plural(people, "person", "people")
     if not paths:
         print(f"no submissions found for that {given}; nothing removed")
     elif dry_run:
-        print(
-            f"would remove {_plural(len(paths), 'submission file')} of {_plural(people, 'person')}:"
-        )
+        print(f"would remove {_plural(len(paths), 'submission file')} of {whose}:")
         for path in paths:
             print(f"  {path.relative_to(root)}")
     else:
         removed = remove_submission_files(root, paths)
-        print(f"removed {_plural(removed, 'submission file')} of {_plural(people, 'person')}")
+        print(f"removed {_plural(removed, 'submission file')} of {whose}")
     _warn_unreadable(result)
     return 0
 

@@ -111,14 +111,14 @@ def test_forget_by_email_matches_case_and_space_insensitively(start_collector, t
         "forget", "--config", config, "--email", " ALICE@example.org", "--dry-run"
     )
     assert preview.returncode == 0, preview.stderr
-    assert preview.stdout.startswith("would remove 4 submission files of 2 persons:\n")
+    assert preview.stdout.startswith("would remove 4 submission files of 2 people:\n")
     assert len(running.submission_files()) == 7  # a dry run deletes nothing
     assert "alice" not in preview.stdout.lower()  # only file names, never the address
 
     done = collector_cli("forget", "--config", config, "--email", " ALICE@example.org")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "removed 4 submission files of 2 persons\n"
+    assert done.stdout == "removed 4 submission files of 2 people\n"
     assert user_ids(running) == sorted([ids["bob"], ids["bob"], ids["carol"]])
     totals = build_totals(running, tmp_path)
     assert (totals["submissions"], totals["users"]) == (3, 2)
