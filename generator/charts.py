@@ -20,14 +20,14 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 TOP_N = 20
 """Most rows a bar chart or heat map shows; the table beside it lists every row."""
@@ -81,6 +81,19 @@ def percent(rate: float | None) -> str:
     return "no data" if rate is None else f"{rate * 100:.0f}%"
 
 
+@contextmanager
+def _style() -> Iterator[None]:
+    """The charts' matplotlib settings, for the figure drawn inside.
+
+    matplotlib is imported here, on the first drawing, not with this module: it takes about
+    half a second, and a big build draws its charts in worker processes only.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        yield
+
+
 def _svg(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings():
@@ -106,6 +119,9 @@ def _new_figure(
     Margins are in inches, so labels and titles keep their room whatever the number of rows:
     ``label_chars`` sizes the left margin, ``top`` holds the title (and a legend under it).
     """
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
     left = 0.2 + 0.075 * label_chars if label_chars else 0.5
     height = top + plot_height + bottom
     figure = Figure(figsize=(width, height))
@@ -135,7 +151,7 @@ def horizontal_bars(
     of matplotlib's time) and exact.
     """
     shown = [clean_label(label) for label in labels[:TOP_N]]
-    with matplotlib.rc_context(_RC):
+    with _style():
         figure, axes = _new_figure(
             title, _WIDTH, 0.26 * len(shown), label_chars=max(map(len, shown)), top=0.6
         )
@@ -164,7 +180,7 @@ def weekly_bars(
     One axis only: a second one for the rate would double the drawing time, and "this much
     of that" already shows the share.
     """
-    with matplotlib.rc_context(_RC):
+    with _style():
         figure, axes = _new_figure(title, _WIDTH, 2.0, top=0.6, bottom=0.35)
         positions = range(len(weeks))
         axes.bar(positions, totals, width=0.9, color=_COLOURS["whole"], label="submissions")
@@ -191,7 +207,7 @@ def heat_map(
     slant = 0.055 * column_chars if slanted else 0.0
     top, right = 0.7 + slant, 0.1 + slant
     width = max(4.5, 0.2 + 0.075 * label_chars + 0.6 * len(shown_columns) + right)
-    with matplotlib.rc_context(_RC):
+    with _style():
         figure, axes = _new_figure(
             title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=top, right=right
         )

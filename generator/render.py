@@ -16,11 +16,11 @@ import csv
 import functools
 import io
 import json
+import multiprocessing as mp
 import os
 import re
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -47,75 +47,185 @@ NAVIGATION = (
 )
 """(label, site-relative target, path prefixes of the pages that belong to the section)."""
 
-PARALLEL_CHARTS_FROM = 16
-"""From this many charts on, worker processes draw them while the pages are written."""
+PARALLEL_FROM = 400
+"""From this much work on (pages + ``CHART_COST`` per chart), worker processes render."""
+
+CHART_COST = 50
+"""A chart costs matplotlib 25-100 ms to draw; a page about 1 ms to render and write."""
+
+PAGES_PER_TASK = 50
+"""Pages one worker task renders: small enough to balance the cores, big enough to be cheap."""
 
 _TABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One page and the files it becomes, decided before anything is written."""
+
+    page: Page
+    target: Path
+    csvs: dict[str, Path]  # table name -> file
+    charts: list[tuple[Path, Chart]]
+
+    def files(self) -> list[Path]:
+        return [
+            *self.csvs.values(),
+            self.target.with_suffix(".json"),
+            self.target,
+            *(path for path, _ in self.charts),
+        ]
+
+
 def write_site(pages: list[Page], out_dir: Path, *, title: str, generated_at: str) -> int:
     """Write every page with its twins, plus the assets, into ``out_dir``; return files written.
 
     Raises ``ValueError`` for a page path that is absolute, contains ``..``, is not ``.html``
-    or would land outside ``out_dir``, and for two pages that would write the same file.
+    or would land outside ``out_dir``, and for two pages that would write the same file; both
+    are found while planning, before any file is written.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = _Files()
-    planned = [
-        (page, _page_target(out_dir, page.path), charts_for(page.template, page.context))
-        for page in pages
+    plans = [_plan(out_dir, page) for page in pages]
+    assets = [
+        (out_dir / "assets" / asset.name, asset)
+        for asset in sorted(STATIC_DIR.iterdir())
+        if asset.is_file()
     ]
-    charts = [
-        (target.with_name(f"{target.stem}-{chart.name}.svg"), chart)
-        for _, target, page_charts in planned
-        for chart in page_charts
-    ]
-    with _drawn([chart for _, chart in charts]) as svgs:
-        for page, target, page_charts in planned:
-            _write_page(files, page, target, page_charts, title=title, generated_at=generated_at)
-        for (path, _), svg in zip(charts, svgs, strict=True):
-            files.write(path, svg)
-    for asset in sorted(STATIC_DIR.iterdir()):
-        if asset.is_file():
-            files.write(out_dir / "assets" / asset.name, asset.read_bytes())
     schema = resources.files("collector") / SCHEMA_NAME
     if schema.is_file():
-        files.write(out_dir / SCHEMA_TARGET, schema.read_bytes())
-    return len(files.written)
+        assets.append((out_dir / SCHEMA_TARGET, schema))
+    files = [path for plan in plans for path in plan.files()] + [path for path, _ in assets]
+    _refuse_repeats(files)
+    for folder in sorted({path.parent for path in files}):
+        folder.mkdir(parents=True, exist_ok=True)
+
+    job = _Job(plans, title, generated_at)
+    _run(job, _tasks(plans))
+    for path, source in assets:
+        _write_file(path, source.read_bytes())
+    return len(files)
 
 
-class _Files:
-    """Writes the site's files, refusing to write any file twice."""
-
-    def __init__(self) -> None:
-        self.written: set[Path] = set()
-        self._folders: set[Path] = set()
-
-    def write(self, target: Path, data: bytes) -> None:
-        if target in self.written:
-            raise ValueError(f"two pages would write the same file: {target}")
-        self.written.add(target)
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        target.write_bytes(data)
-
-
-def _write_page(
-    files: _Files, page: Page, target: Path, charts: list[Chart], *, title: str, generated_at: str
-) -> None:
-    """One page's CSVs, JSON twin and HTML (its charts' SVGs are written by the caller)."""
-    stem = target.stem
-    downloads = []
-    for name, rows in page.tables.items():
+def _plan(out_dir: Path, page: Page) -> _Plan:
+    target = _page_target(out_dir, page.path)
+    for name in page.tables:
         if not _TABLE_NAME.fullmatch(name):
             raise ValueError(f"table name {name!r} of {page.path} is not a safe file name")
-        files.write(target.with_name(f"{stem}-{name}.csv"), csv_bytes(rows))
-        downloads.append({"label": name.replace("_", " "), "href": f"{stem}-{name}.csv"})
-    files.write(
-        target.with_suffix(".json"), json_bytes({**page.context, "generated_at": generated_at})
+    return _Plan(
+        page=page,
+        target=target,
+        csvs={name: target.with_name(f"{target.stem}-{name}.csv") for name in page.tables},
+        charts=[
+            (target.with_name(f"{target.stem}-{chart.name}.svg"), chart)
+            for chart in charts_for(page.template, page.context)
+        ],
+    )
+
+
+def _refuse_repeats(files: list[Path]) -> None:
+    seen: set[Path] = set()
+    for path in files:
+        if path in seen:
+            raise ValueError(f"two pages would write the same file: {path}")
+        seen.add(path)
+
+
+# --- writing: in this process, or spread over worker processes ------------------------------
+
+Task = tuple[str, int, int]
+"""``("pages", start, stop)`` renders those plans' pages; ``("chart", plan, number)`` draws."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything a task needs; worker processes inherit it when they are forked."""
+
+    plans: list[_Plan]
+    title: str
+    generated_at: str
+
+    def run(self, task: Task) -> None:
+        kind, first, second = task
+        if kind == "chart":
+            path, chart = self.plans[first].charts[second]
+            _write_file(path, chart.svg())
+            return
+        for plan in self.plans[first:second]:
+            _write_page(plan, title=self.title, generated_at=self.generated_at)
+
+
+def _tasks(plans: list[_Plan]) -> list[Task]:
+    """Every chart on its own first (the slow, uneven part), then the pages in slices."""
+    charts: list[Task] = [
+        ("chart", index, number)
+        for index, plan in enumerate(plans)
+        for number in range(len(plan.charts))
+    ]
+    pages: list[Task] = [
+        ("pages", start, min(start + PAGES_PER_TASK, len(plans)))
+        for start in range(0, len(plans), PAGES_PER_TASK)
+    ]
+    return charts + pages
+
+
+def _run(job: _Job, tasks: list[Task]) -> None:
+    """Run the tasks here, or, for a big site, on every core.
+
+    Pages need nothing from each other, so worker processes each render a share straight
+    into the output folder. They are forked, so they inherit the pages instead of receiving
+    a pickled copy; each builds its own Jinja environment and imports matplotlib only if it
+    draws. Both ways run the same code and write the same bytes.
+    """
+    work = sum(CHART_COST if kind == "chart" else stop - start for kind, start, stop in tasks)
+    workers = min(os.cpu_count() or 1, len(tasks))
+    if work < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
+        for task in tasks:
+            job.run(task)
+        return
+    pool = ProcessPoolExecutor(
+        workers, mp_context=mp.get_context("fork"), initializer=_adopt, initargs=(job,)
+    )
+    try:
+        for _ in pool.map(_run_task, tasks):
+            pass
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_job: _Job | None = None
+
+
+def _adopt(job: _Job) -> None:
+    global _worker_job
+    _worker_job = job
+
+
+def _run_task(task: Task) -> None:
+    assert _worker_job is not None, "_adopt runs first in every worker"
+    _worker_job.run(task)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Create ``path`` with ``data``: one open, one write, one close (thousands of files)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
+
+
+def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
+    """One page's CSVs, JSON twin and HTML (its charts are separate tasks)."""
+    page, stem = plan.page, plan.target.stem
+    for name, path in plan.csvs.items():
+        _write_file(path, csv_bytes(page.tables[name]))
+    _write_file(
+        plan.target.with_suffix(".json"),
+        json_bytes({**page.context, "generated_at": generated_at}),
     )
     template = _environment().get_template(page.template)
     html = template.render(
@@ -126,32 +236,12 @@ def _write_page(
         generated_at=generated_at,
         navigation=_navigation(page.path),
         json_href=f"{stem}.json",
-        downloads=downloads,
-        charts={
-            chart.name: {"src": f"{stem}-{chart.name}.svg", "alt": chart.alt} for chart in charts
-        },
+        downloads=[
+            {"label": name.replace("_", " "), "href": path.name} for name, path in plan.csvs.items()
+        ],
+        charts={chart.name: {"src": path.name, "alt": chart.alt} for path, chart in plan.charts},
     )
-    files.write(target, html.encode("utf-8"))
-
-
-@contextmanager
-def _drawn(charts: list[Chart]) -> Iterator[Iterable[bytes]]:
-    """The charts' SVGs in order: drawn by worker processes meanwhile when there are many.
-
-    Drawing is much of a big build's rendering time and needs nothing but the chart's own
-    data, so from ``PARALLEL_CHARTS_FROM`` charts on, worker processes draw while this one
-    writes the pages (as generator/load.py reads files). Fewer charts are drawn here, when the
-    SVGs are asked for. Both ways run the same code and give the same bytes.
-    """
-    if len(charts) < PARALLEL_CHARTS_FROM:
-        yield (chart.svg() for chart in charts)
-        return
-    pool = ProcessPoolExecutor(max(1, min(3, (os.cpu_count() or 2) - 1)))
-    try:
-        futures = [pool.submit(chart.draw, *chart.args) for chart in charts]
-        yield (future.result() for future in futures)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    _write_file(plan.target, html.encode("utf-8"))
 
 
 def json_bytes(value: Any) -> bytes:

@@ -192,18 +192,31 @@ def test_every_chart_is_valid_svg_with_text_kept_as_text(any_site: Path) -> None
         assert "<dc:date>" not in text and "Matplotlib v" not in text
 
 
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Also when the second render draws its charts in worker processes."""
+    """Also when the second render runs in worker processes (pages and charts)."""
     first, second = tmp_path / "one", tmp_path / "two"
-    monkeypatch.setattr(render, "PARALLEL_CHARTS_FROM", 10**9)
+    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
     count = _render(sample_pages(), first)
-    monkeypatch.setattr(render, "PARALLEL_CHARTS_FROM", 1)
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     assert _render(sample_pages(), second) == count
-    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert len(files) == count
-    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    for name in files:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    assert len(_files(first)) == count
+    assert _files(second) == _files(first)
+
+
+def test_a_real_build_rendered_in_workers_is_byte_identical_to_a_serial_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
+    serial = _files(build_real_site(tmp_path / "serial"))
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(render, "PAGES_PER_TASK", 3)  # many tasks, so both workers get pages
+    parallel = _files(build_real_site(tmp_path / "parallel"))
+    assert len(serial) > 50 and any(name.endswith(".svg") for name in serial)
+    assert parallel == serial
 
 
 @pytest.mark.parametrize(
