@@ -1,0 +1,54 @@
+"""The log writer thread and the throttle on waitress's repeated queue-depth warning."""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+
+from collector.accesslog import AtMostEvery, LogWriter
+
+
+def make_record(message: str, name: str = "collector") -> logging.LogRecord:
+    return logging.LogRecord(name, logging.INFO, __file__, 1, message, None, None)
+
+
+def test_log_writer_writes_every_queued_record_in_order_before_stopping() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+    for number in range(2500):  # more than one batch
+        records.put(make_record(f"line {number}"))
+    writer = LogWriter(records, handler)
+
+    writer.start()
+    writer.stop()
+
+    assert stream.getvalue().splitlines() == [f"collector: line {n}" for n in range(2500)]
+    assert not writer.thread.is_alive()
+
+
+def test_log_writer_keeps_writing_after_a_record_that_cannot_be_formatted(capsys) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+    broken = logging.LogRecord("collector", logging.INFO, __file__, 1, "%d", ("x",), None)
+    for record in (make_record("before"), broken, make_record("after")):
+        records.put(record)
+    writer = LogWriter(records, handler)
+
+    writer.start()
+    writer.stop()
+
+    assert stream.getvalue().splitlines() == ["before", "after"]
+    assert "TypeError" in capsys.readouterr().err  # logging's own report of the bad record
+
+
+def test_at_most_every_lets_one_record_through_per_period() -> None:
+    now = [100.0]
+    throttle = AtMostEvery(60, clock=lambda: now[0])
+    passed = []
+    for now[0] in (100.0, 100.5, 159.9, 160.0, 161.0, 230.0):
+        passed.append(throttle.filter(make_record("Task queue depth is 3", "waitress.queue")))
+    assert passed == [True, False, False, True, False, True]
