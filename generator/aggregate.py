@@ -576,15 +576,9 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
             "systems": systems[code],
             "python_versions": pythons[code],
         }
-        pages.append(
-            Page(
-                path=row["href"],
-                template="workshop.html",
-                title=name,
-                context=context,
-                tables={"packages": [_without_href(p) for p in context["packages"]]},
-            )
-        )
+        # No CSV per workshop: a site has thousands of workshops, and the JSON twin holds
+        # the same rows (the workshops index is a CSV).
+        pages.append(Page(path=row["href"], template="workshop.html", title=name, context=context))
     index_rows = _sorted_rows(index_rows, "participants", "name")
     index = Page(
         path="workshops/index.html",
