@@ -17,8 +17,10 @@ They take turns (``--rounds``, order rotated each round, so load from elsewhere 
 machine hits all of them alike): each turn is ``--requests / --rounds`` POSTs of realistic
 bodies (15 successful and 0-3 failed installs, 1.2-3.9 KB) from ``--concurrency`` threads,
 each with its own keep-alive connection. It prints the median accepted submissions per
-second, p50 and p99 latency, the collector/floor ratio (target >= 0.8) and the flatness
-ratio, and checks that every accepted submission is really on disk. A script that prints
+second, p50 and p99 latency, the block device's writes and cache flushes per POST (where
+the durability cost shows: the floor's one fsync against the collector's two), the
+collector/floor ratio (target >= 0.8) and the flatness ratio, and checks that every
+accepted submission is really on disk. A script that prints
 figures, not a test: the figures depend on the machine and on what else runs.
 """
 
@@ -125,6 +127,7 @@ class Result:
     failed: int
     seconds: float
     latencies: list[float]  # seconds, accepted requests only
+    disk: DiskCounts = field(default_factory=lambda: DiskCounts(0, 0))
 
     @property
     def rate(self) -> float:
@@ -133,12 +136,14 @@ class Result:
 
 @dataclass
 class Summary:
-    """All rounds against one server: the median rate, every latency."""
+    """All rounds against one server: the median rate, every latency, disk work per POST."""
 
     name: str
     rate: float
     failed: int
     latencies: list[float]
+    writes_per_post: float
+    flushes_per_post: float
 
     def percentile_ms(self, fraction: float) -> float:
         if len(self.latencies) < 2:
@@ -339,25 +344,65 @@ def filesystem_of(path: Path) -> str:
     return kind
 
 
+@dataclass(frozen=True)
+class DiskCounts:
+    """Write requests and cache flushes the block device has completed (Linux diskstats)."""
+
+    writes: int
+    flushes: int
+
+    def __sub__(self, other: DiskCounts) -> DiskCounts:
+        return DiskCounts(self.writes - other.writes, self.flushes - other.flushes)
+
+
+def disk_counts(path: Path) -> DiskCounts:
+    """The counters of the device holding ``path``; zeros where Linux does not show them.
+
+    The durability cost is in these: each fsync ends in a flush of the disk's cache, and
+    the collector's two fsyncs per submission against the floor's one show up here.
+    """
+    device = os.stat(path).st_dev
+    stat = Path(f"/sys/dev/block/{os.major(device)}:{os.minor(device)}/stat")
+    try:
+        fields = [int(value) for value in stat.read_text().split()]
+    except (OSError, ValueError):
+        return DiskCounts(0, 0)
+    flushes = fields[15] if len(fields) > 15 else 0  # kernel 5.5+
+    return DiskCounts(writes=fields[4], flushes=flushes)
+
+
 def summarise(target: Target) -> Summary:
+    posts = sum(r.accepted + r.failed for r in target.rounds) or 1
     return Summary(
         name=target.name,
         rate=statistics.median(r.rate for r in target.rounds),
         failed=sum(r.failed for r in target.rounds),
         latencies=[value for r in target.rounds for value in r.latencies],
+        writes_per_post=sum(r.disk.writes for r in target.rounds) / posts,
+        flushes_per_post=sum(r.disk.flushes for r in target.rounds) / posts,
     )
 
 
 def report(floor: Summary, plain: Summary, full: Summary | None) -> None:
     print()
-    print(f"{'run':<34} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8}")
+    print(
+        f"{'run':<34} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8}"
+        f" {'writes/POST':>11} {'flushes/POST':>12}"
+    )
     for r in filter(None, (floor, plain, full)):
         p50, p99 = r.percentile_ms(0.5), r.percentile_ms(0.99)
-        print(f"{r.name:<34} {r.rate:>10.0f} {p50:>8.1f} {p99:>8.1f} {r.failed:>8}")
+        print(
+            f"{r.name:<34} {r.rate:>10.0f} {p50:>8.1f} {p99:>8.1f} {r.failed:>8}"
+            f" {r.writes_per_post:>11.2f} {r.flushes_per_post:>12.2f}"
+        )
     print()
     ratio = plain.rate / floor.rate if floor.rate else float("nan")
     verdict = "ok" if ratio >= 0.8 and plain.percentile_ms(0.99) < 100 else "BELOW TARGET"
     print(f"collector / floor: {ratio:.2f} (target >= 0.80, p99 < 100 ms): {verdict}")
+    print(
+        "(writes and flushes: the disk's own counters while each server ran, so they include "
+        "whatever else wrote then; an fsync ends in one flush unless concurrent ones merge)"
+    )
     if full is not None:
         print(f"flatness, {full.name} / empty: {full.rate / plain.rate:.2f} (target ~1.0)")
 
@@ -395,9 +440,12 @@ def main(argv: list[str] | None = None) -> int:
                 # Idle servers cost nothing; taking turns spreads other load on a shared
                 # machine evenly over all of them, and rotating the order removes any bias.
                 for target in targets[number % len(targets) :] + targets[: number % len(targets)]:
-                    target.rounds.append(
-                        drive(target.name, target.port, target.key, per_round, args.concurrency)
+                    before = disk_counts(workdir)
+                    result = drive(
+                        target.name, target.port, target.key, per_round, args.concurrency
                     )
+                    result.disk = disk_counts(workdir) - before
+                    target.rounds.append(result)
         finally:
             for target in targets:
                 stop_server(target.process)
