@@ -119,6 +119,20 @@ CORRUPT = {
         json.dumps(submission(successful_installs=[{"name": 7}])).encode(),
         "successful_installs[0].name",
     ),
+    "name-blank.json": (
+        json.dumps(submission(failed_installs=[{"name": "make"}, {"name": " "}])).encode(),
+        "failed_installs[1].name is not a non-empty string",
+    ),
+    "version-not-string.json": (
+        json.dumps(submission(successful_installs=[{"name": "git", "version": 2}])).encode(),
+        "successful_installs[0].version is not a string",
+    ),
+    "error-not-string.json": (
+        json.dumps(
+            submission(failed_installs=[{"name": "make", "error_description": ["x"]}])
+        ).encode(),
+        "failed_installs[0].error_description is not a string",
+    ),
     "info-not-object.json": (
         json.dumps(submission(user_system_info=["Linux"])).encode(),
         "user_system_info is not an object",
