@@ -99,7 +99,8 @@ def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
     order = pd.DataFrame(
         {
             "person": person,
-            "received_at": submissions["received_at"].to_numpy(),
+            # Integer nanoseconds: a tz-aware column's to_numpy() is an array of objects.
+            "received_at": pd.DatetimeIndex(submissions["received_at"]).asi8,
             "submission_id": submissions["submission_id"].to_numpy(dtype=object),
             "path": submissions["path"].to_numpy(dtype=object),
             "workshop": workshop,
