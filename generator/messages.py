@@ -4,8 +4,9 @@ Two learners whose ``make`` check failed see "could not find /home/alice/bin/mak
 "could not find /home/bob/bin/make": the same problem. ``normalise`` replaces the parts that
 vary from machine to machine (paths, numbers, versions, hex ids, temp names, e-mail
 addresses) with placeholders so such messages fall into one group. ``scrub`` is gentler: it
-keeps a real example readable but removes e-mail addresses and the user names inside home
-folders, because nothing identifying may reach the published site.
+keeps a real example readable but removes e-mail addresses, IP addresses, user ids, and the
+user names inside home folders and ``~user``, because nothing identifying may reach the
+published site. Both start with the same privacy rules.
 
 Both work on whole pandas Series of *distinct* messages (vectorised regex replacement), so
 the cost grows with the number of different messages, not with the number of failures.
@@ -19,17 +20,45 @@ MAX_LENGTH = 500
 """Longer messages are cut (with an ellipsis): a report shows patterns, not stack dumps."""
 
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_HOME = (
-    r"(?P<home>(?:[A-Za-z]:)?(?:\\\\|\\|/)(?:home|Users|users|Documents and Settings)(?:\\\\|\\|/))"
-    r"(?P<user>[^\\/\s'\"`:;,)]+)"
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# Four numbers of 0-255 (a four-part version such as 1.2.3.4 is scrubbed too: cannot tell).
+_IPV4 = rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w.])"
+# Three or more colons, or a "::" (so clock times such as 12:30:45 are left alone).
+_IPV6 = (
+    r"(?<![\w:.])(?:(?:[0-9A-Fa-f]{1,4}:){3,7}[0-9A-Fa-f]{1,4}"
+    r"|[0-9A-Fa-f:]*::[0-9A-Fa-f:]*(?:\d{1,3}(?:\.\d{1,3}){3})?)(?![\w:.])"
 )
+# Ids a learner's key file holds: ours (hex.signature) and the earlier server's UUIDs.
+_USER_ID = (
+    r"\b[0-9a-f]{32}\.[A-Za-z0-9_-]{22}(?![\w-])"
+    r"|\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b"
+)
+_SEPARATOR = r"(?:\\\\|\\|/)"
+_HOME_FOLDER = (
+    rf"(?P<home>(?:[A-Za-z]:)?{_SEPARATOR}(?:home|Users|users|Documents and Settings){_SEPARATOR})"
+)
+# A Windows user name may hold spaces ("C:\Users\Bob Smith\..."): it runs to the next
+# backslash or the end of the line (scrubbing too much is safe, too little is not).
+_HOME = rf"{_HOME_FOLDER}(?P<user>[^\\/\r\n'\"`:;,)]+?(?=[\\'\"`:;,)\r\n]|$)|[^\\/\s'\"`:;,)]+)"
+_TILDE_USER = r"(?<![\w~])~(?P<user>[A-Za-z_][\w.-]*)"
+
+# What identifies a person, removed before anything else looks at a message.
+_PRIVATE: list[tuple[str, str]] = [
+    (_EMAIL, "<email>"),
+    (_USER_ID, "<id>"),
+    (_IPV6, "<ip>"),  # before IPv4: "::ffff:10.0.0.7" is one address
+    (_IPV4, "<ip>"),
+    (_HOME, r"\g<home><user>"),
+    (_TILDE_USER, "~<user>"),
+]
 
 # Order matters: whole e-mails and paths go before the numbers inside them.
 _NORMALISE: list[tuple[str, str]] = [
-    (_EMAIL, "<email>"),
+    *_PRIVATE,
     (r"\b[A-Za-z]+://\S+", "<url>"),
-    (r"(?:\b[A-Za-z]:|\\\\)[\\/][^\s'\"`<>|]*", "<path>"),  # C:\Users\bob\..., \\server\share
-    (r"(?<![\w.~<>/-])~?/[^\s'\"`<>|:;,()]+", "<path>"),  # /home/alice/..., ~/..., /usr/bin/x
+    # C:\Users\<user>\..., \\server\share; then /home/<user>/..., ~/..., /usr/bin/x
+    (r"(?:\b[A-Za-z]:|\\\\)[\\/](?:<user>|[^\s'\"`<>|])*", "<path>"),
+    (r"(?<![\w.~<>/-])~?/(?:<user>|[^\s'\"`<>|:;,()])+", "<path>"),
     (r"\btmp[\w.-]*|\b[\w-]*\.tmp\b", "<tmp>"),
     (r"\b0x[0-9A-Fa-f]+\b", "<hex>"),
     (r"\b(?=[0-9a-fA-F-]*\d)(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F]{8,}(?:-[0-9a-fA-F]+)*\b", "<hex>"),
@@ -38,10 +67,7 @@ _NORMALISE: list[tuple[str, str]] = [
     (r"\s+", " "),
 ]
 
-_SCRUB: list[tuple[str, str]] = [
-    (_EMAIL, "<email>"),
-    (_HOME, r"\g<home><user>"),
-]
+_SCRUB = _PRIVATE
 
 
 def _replace_all(messages: pd.Series, rules: list[tuple[str, str]]) -> pd.Series:
