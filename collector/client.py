@@ -416,12 +416,20 @@ def _os_release() -> dict[str, str]:
     return {}
 
 
+UNNAMED = "(unnamed check)"
+
+
 def _entries(entries: Iterable[Mapping[str, Any]], with_error: bool) -> list[dict[str, Any]]:
+    """The entries as the collector accepts them; odd ones are mended, never fatal.
+
+    A successful entry without a name says nothing and is dropped; a failed one still
+    reports a failure, so it is kept under ``UNNAMED`` rather than silently lost.
+    """
     cleaned = []
     for entry in entries or ():
         if not isinstance(entry, Mapping):
             continue
-        name = _text(entry.get("name"), MAX_NAME)
+        name = _text(entry.get("name"), MAX_NAME) or (UNNAMED if with_error else None)
         if not name:
             continue
         item = {"name": name, "version": _text(entry.get("version"), MAX_VERSION)}

@@ -305,6 +305,16 @@ def test_odd_input_never_raises(stub, tmp_path, arguments: dict[str, Any]) -> No
         jsonschema.validate(json.loads(server.requests[0]["body"]), SCHEMA)
 
 
+def test_a_failure_without_a_name_is_kept_not_dropped(stub, tmp_path) -> None:
+    server = stub()
+    failed = [{"name": "", "error_description": "boom"}, {"version": "1"}]
+    submit(server.url, "the-key", [{"name": ""}], failed, quiet=True, id_file=tmp_path / "id")
+    body = json.loads(server.requests[0]["body"])
+    assert [entry["name"] for entry in body["failed_installs"]] == [client.UNNAMED] * 2
+    assert body["failed_installs"][0]["error_description"] == "boom"
+    assert body["successful_installs"] == []
+
+
 def test_prints_one_line_unless_quiet(stub, tmp_path, capsys) -> None:
     server = stub(accepted(), accepted())
     send(server.url, tmp_path)
