@@ -83,15 +83,27 @@ class ImportReport:
     written: int = 0
     already_imported: int = 0
     odd: Counter[str] = field(default_factory=Counter)
+    not_imported: list[Any] = field(default_factory=list)  # attempt ids, for the operator
 
     def lines(self) -> list[str]:
         lines = [
-            f"import-legacy: {self.attempts_read} attempts read, {self.written} files written, "
+            f"import-legacy: {_count(self.attempts_read, 'attempt')} read, "
+            f"{_count(self.written, 'file')} written, "
             f"{self.already_imported} skipped as already imported, "
-            f"{sum(self.odd.values())} odd rows"
+            f"{_count(sum(self.odd.values()), 'odd row')}"
         ]
         lines += [f"  {count} {kind}" for kind, count in sorted(self.odd.items())]
+        if self.not_imported:
+            shown = ", ".join(str(attempt) for attempt in self.not_imported[:20])
+            more = len(self.not_imported) - 20
+            lines.append(
+                f"  not imported: attempts.id {shown}{f' and {more} more' if more > 0 else ''}"
+            )
         return lines
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 @dataclass
@@ -247,12 +259,13 @@ def legacy_records(
         user_row = users.for_attempt(attempt, installs)
         if user_row is None:
             report.odd[ODD_NO_USER_ROW] += 1
-        if not installs:
-            report.odd[ODD_EMPTY_ATTEMPT] += 1
         received = _attempt_time(installs, user_row, zone, report)
         if received is None:
             report.odd[ODD_NO_TIME] += 1
+            report.not_imported.append(attempt["id"])
             continue
+        if not installs:
+            report.odd[ODD_EMPTY_ATTEMPT] += 1
         user_id = _text(attempt["unique_user_id"])
         if user_id is None and user_row is not None:
             user_id = _text(user_row["unique_user_id"])
@@ -281,19 +294,17 @@ def _attempt_time(
     installs: list[_Install], user_row: sqlite3.Row | None, zone: ZoneInfo, report: ImportReport
 ) -> datetime | None:
     """The newest readable install-row time, else the user row's time."""
-    times = []
-    for install in installs:
-        parsed = parse_legacy_time(install.create_time, zone)
-        if parsed is None:
-            report.odd[ODD_BAD_TIME] += 1
-        else:
-            times.append(parsed)
-    if times:
-        return max(times)
-    if user_row is None:
-        return None
-    parsed = parse_legacy_time(user_row["create_time"], zone)
-    if parsed is None:
+    times = [_time(install.create_time, zone, report) for install in installs]
+    readable = [time for time in times if time is not None]
+    if readable:
+        return max(readable)
+    return None if user_row is None else _time(user_row["create_time"], zone, report)
+
+
+def _time(value: Any, zone: ZoneInfo, report: ImportReport) -> datetime | None:
+    """A legacy time in UTC; counts a time that is there but unreadable (not a NULL one)."""
+    parsed = parse_legacy_time(value, zone)
+    if parsed is None and value is not None:
         report.odd[ODD_BAD_TIME] += 1
     return parsed
 

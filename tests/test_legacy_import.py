@@ -252,6 +252,7 @@ def test_odd_rows_are_reported_not_fatal(tmp_path: Path) -> None:
     db = make_legacy_db(tmp_path / "app.db", attempts=attempts)
     conn = sqlite3.connect(db)
     conn.execute("INSERT INTO attempts VALUES (21, ?)", (DAVE,))  # no install rows
+    conn.execute("INSERT INTO attempts VALUES (22, 'ghost')")  # no rows at all: no time
     conn.execute(
         "INSERT INTO failed_installs (name, version, error_description, user_id, attempt_id,"
         " create_time) VALUES ('make', NULL, 'x', 999, 2, '2016-07-26 06:02:11')"
@@ -271,9 +272,11 @@ def test_odd_rows_are_reported_not_fatal(tmp_path: Path) -> None:
     done = import_legacy(db, submissions)
 
     assert done.returncode == 0, done.stderr
-    assert "4 attempts read, 4 files written" in done.stdout
+    assert "5 attempts read, 4 files written" in done.stdout
     for line in (
         "1 attempts without install rows (imported with system info only)",
+        "1 attempts without any readable time (not imported)",
+        "not imported: attempts.id 22",
         "1 install rows pointing at a missing attempt (not imported)",
         "1 install rows pointing at a missing user",
         "1 install rows without a package name (not imported)",
