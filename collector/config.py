@@ -231,6 +231,15 @@ def _keys_from_file(path: Path) -> dict[str, str]:
     return _keys(f"keys_file {path}", data, path.parent)
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What PyYAML found and where, without its dump of the offending text."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or _one_line(exc)
+    return (
+        problem if mark is None else f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    )
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
@@ -248,7 +257,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name} is not valid YAML: {_one_line(exc)}") from None
+        raise ConfigError(f"{path.name} is not valid YAML: {_yaml_problem(exc)}") from None
     base = path.parent
     top = _section("", data, base, _TOP)
 
