@@ -25,4 +25,7 @@ def _load_application() -> WSGIApp:
     return build_wsgi_app(load_config(path).collector)
 
 
-application = _load_application()
+try:
+    application = _load_application()
+except UserError as exc:  # the WSGI server cannot start the app: say why, in one line
+    raise SystemExit(f"error: {exc}") from None

@@ -266,4 +266,6 @@ def test_wsgi_entry_point_without_collector_config_says_so(tmp_path):
         timeout=60,
     )
     assert result.returncode != 0
-    assert "COLLECTOR_CONFIG is not set" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: COLLECTOR_CONFIG is not set: point it at the collector's config.yaml"
+    ]
