@@ -535,7 +535,7 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
     participants = np.bincount(workshop[people & listed], minlength=n)
     failing = np.bincount(workshop[people & listed & facts.failing], minlength=n)
     seen = pd.Series(facts.received[listed]).groupby(workshop[listed]).agg(["min", "max"])
-    first, last = (_iso_dates(seen[end]) for end in ("min", "max"))
+    first, last = (_iso_dates(seen[end]).to_dict() for end in ("min", "max"))
 
     latest_entries = view.entry_latest & facts.failed
     entry_workshop = workshop[facts.sub[latest_entries]]
@@ -544,6 +544,7 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
     )
     systems = _participants_by(facts, people, "system")
     pythons = _participants_by(facts, people, "python_version")
+    package_refs = [_package_ref(facts, p) for p in range(len(facts.packages))]
     shown = [
         code
         for code in range(n)
@@ -567,7 +568,7 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
         }
         index_rows.append(row)
         packages = [
-            {**_package_ref(facts, p), "failing_participants": int(failing_packages[code, p])}
+            {**package_refs[p], "failing_participants": int(failing_packages[code, p])}
             for p in np.flatnonzero(failing_packages[code])
         ]
         context = {
