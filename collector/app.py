@@ -90,7 +90,13 @@ def create_app(
 
     for path in SUBMISSION_PATHS:
         app.post(path, callback=submissions.handle)
+        app.route(path, method=_OTHER_METHODS, callback=submissions.wrong_method)
     return app
+
+
+# Other methods on a submission path are answered by the endpoint itself (not bottle's
+# generic 405), so that they too count against the rate limit and carry its headers.
+_OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class Submissions:
@@ -125,6 +131,14 @@ class Submissions:
             return _error(400, exc.message, [problem.as_dict() for problem in exc.problems])
         except ApiError as exc:
             return _error(exc.status, exc.message, exc.details)
+
+    def wrong_method(self) -> bytes:
+        bottle.response.set_header("Allow", "POST")
+        try:
+            self._check_rate(bottle.request.environ)
+        except ApiError as exc:
+            return _error(exc.status, exc.message, exc.details)
+        return _error(405, f"use POST to submit, not {bottle.request.method}")
 
     def _check_rate(self, environ: dict[str, Any]) -> None:
         client = client_ip(

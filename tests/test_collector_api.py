@@ -433,11 +433,15 @@ def test_unknown_path_is_json_404(server):
     assert_error(status, headers, body, 404)
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-def test_wrong_method_is_json_405(server, method):
-    status, headers, body = request(method, server.url + SUBMIT)
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/installation_data/", "/installation_data", SUBMIT])
+def test_wrong_method_is_json_405_with_rate_limit_headers(server, method, path):
+    status, headers, body = request(method, server.url + path)
     assert_error(status, headers, body, 405)
-    assert "POST" in headers["Allow"]
+    assert headers["Allow"] == "POST"
+    # CONTRACT 4: every response of a submission endpoint carries the rate-limit headers.
+    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+        assert headers[name].isdigit(), name
 
 
 def test_post_to_a_read_only_endpoint_is_json_405(server):
