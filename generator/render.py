@@ -32,8 +32,18 @@ from markupsafe import Markup
 from generator.charts import Chart, charts_for
 from generator.model import Page
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# In a checkout the templates sit at the repository's top (templates/), where people editing
+# the site look for them; a wheel installs the same folder as generator/templates/.
+TEMPLATES_DIR = next(
+    (
+        folder
+        for folder in (_PACKAGE_DIR.parent / "templates", _PACKAGE_DIR / "templates")
+        if (folder / "base.html").is_file()
+    ),
+    _PACKAGE_DIR / "templates",
+)
+STATIC_DIR = _PACKAGE_DIR / "static"
 SCHEMA_NAME = "submission.schema.json"
 SCHEMA_TARGET = "schema.json"
 
