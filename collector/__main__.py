@@ -17,13 +17,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the collector web service")
+    serve = commands.add_parser(
+        "serve", help="run the collector web service", description="run the collector web service"
+    )
     serve.add_argument("--config", required=True, type=Path, help="path to config.yaml")
     serve.add_argument("--host", help="address to listen on (default: collector.host)")
     serve.add_argument("--port", type=int, help="port to listen on (default: collector.port)")
 
     forget = commands.add_parser(
-        "forget", help="delete every submission of one person (all their attempts)"
+        "forget",
+        help="delete every submission of one person (all their attempts)",
+        description="delete every submission of one person (all their attempts)",
     )
     forget.add_argument("--config", required=True, type=Path, help="path to config.yaml")
     who = forget.add_mutually_exclusive_group(required=True)
@@ -34,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     prune = commands.add_parser(
-        "prune", help="delete submissions older than collector.retention_days"
+        "prune",
+        help="delete submissions older than collector.retention_days",
+        description="delete submissions older than collector.retention_days",
     )
     prune.add_argument("--config", required=True, type=Path, help="path to config.yaml")
     prune.add_argument(

@@ -17,17 +17,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="build the report site")
+    build = commands.add_parser(
+        "build", help="build the report site", description="build the report site"
+    )
     build.add_argument("--config", required=True, type=Path, help="path to config.yaml")
     build.add_argument(
         "--submissions", type=Path, help="submissions folder (default: generator.submissions_dir)"
     )
     build.add_argument("--site", type=Path, help="output folder (default: generator.site_dir)")
 
-    legacy = commands.add_parser(
-        "import-legacy",
-        help="turn the earlier Flask server's SQLite database into submission files",
-    )
+    summary = "turn the earlier Flask server's SQLite database into submission files"
+    legacy = commands.add_parser("import-legacy", help=summary, description=summary)
     legacy.add_argument("--db", required=True, type=Path, help="the earlier server's SQLite file")
     legacy.add_argument(
         "--submissions", required=True, type=Path, help="submissions folder to write into"
