@@ -71,6 +71,9 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
     for url in _listening_urls(server):
         print(f"collector listening on {url}", flush=True)
     log.info("storing submissions under %s", settings.submissions_dir)
+    for name, secret in sorted(settings.keys.items()):
+        if "change-me" in secret:
+            log.warning("submission key %r still has its example secret: set a real one", name)
     return GracefulRunner(server).run()
 
 

@@ -118,6 +118,15 @@ def test_logs_have_one_access_line_per_request_and_no_secrets(start_collector):
     assert "127.0.0.1 GET /healthz 200 " in logs
 
 
+def test_an_example_secret_left_in_the_config_is_warned_about(start_collector):
+    running = start_collector(keys={"test": "a-real-secret-123", "demo": "demo-key-change-me"})
+    assert running.stop() == 0
+    logs = running.logs()
+    assert "submission key 'demo' still has its example secret" in logs
+    assert "'test' still has" not in logs
+    assert "demo-key-change-me" not in logs
+
+
 @pytest.mark.parametrize(
     ("trusted_proxies", "logged_client"),
     [(["127.0.0.1"], "203.0.113.9"), ([], "127.0.0.1")],
