@@ -136,6 +136,7 @@ class Facts:
     no_workshop: int  # the workshop code that means "none"
     # per failed entry that has an error text
     error_package: np.ndarray
+    error_sub: np.ndarray
     error_code: np.ndarray
     error_texts: pd.Series  # distinct raw texts, indexed by code
 
@@ -177,6 +178,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         packages=packages,
         versions=versions.labels,
         error_package=packages.codes[with_error],
+        error_sub=results["sub"].to_numpy(np.int32)[with_error],
         error_code=np.asarray(errors.codes)[with_error].astype(np.int32),
         error_texts=pd.Series(errors.categories, dtype=object),
     )
@@ -458,36 +460,89 @@ def _package_weekly(facts: Facts) -> dict[int, list[Row]]:
     return result
 
 
-def error_groups(facts: Facts) -> dict[int, list[Row]]:
-    """Per package code: the most common normalised messages, each with a scrubbed example."""
-    counts = (
-        pd.DataFrame({"package": facts.error_package, "code": facts.error_code})
-        .value_counts()
-        .rename("count")
-        .reset_index()
+def error_entries(facts: Facts) -> pd.DataFrame:
+    """One row per failed entry with an error text: package, submission, group and raw text.
+
+    Messages are normalised once per *distinct* text, then spread over the entries.
+    """
+    entries = pd.DataFrame(
+        {"package": facts.error_package, "sub": facts.error_sub, "code": facts.error_code}
     )
-    if counts.empty:
-        return {}
-    used = np.unique(counts["code"].to_numpy())
+    used = np.unique(facts.error_code)
     texts = facts.error_texts.iloc[used]
-    patterns = pd.Series(messages.normalise(texts).to_numpy(), index=used)
-    counts["message"] = patterns.reindex(counts["code"]).to_numpy()
-    counts["text"] = texts.reindex(counts["code"]).to_numpy()
-    # The example is the group's most frequent raw text (ties: alphabetical), then scrubbed.
+    patterns = pd.Series(messages.normalise(texts).to_numpy(), index=used, dtype=object)
+    entries["message"] = patterns.reindex(entries["code"]).to_numpy()
+    entries["text"] = texts.reindex(entries["code"]).to_numpy()
+    return entries
+
+
+def _message_groups(entries: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per ``keys`` + message: how many entries, and the group's example.
+
+    The example is the group's most frequent raw text (ties: alphabetical), then scrubbed.
+    Sorted by ``keys``, then count descending, then message.
+    """
+    counts = entries.value_counts([*keys, "message", "text"]).rename("count").reset_index()
     counts = counts.sort_values(
-        ["package", "message", "count", "text"], ascending=[True, True, False, True]
+        [*keys, "message", "count", "text"], ascending=[True] * (len(keys) + 1) + [False, True]
     )
-    groups = counts.groupby(["package", "message"], sort=False).agg(
+    groups = counts.groupby([*keys, "message"], sort=False).agg(
         count=("count", "sum"), example=("text", "first")
     )
     groups = groups.reset_index()
     groups["example"] = messages.scrub(groups["example"]).to_numpy()
-    groups = groups.sort_values(["package", "count", "message"], ascending=[True, False, True])
+    return groups.sort_values(
+        [*keys, "count", "message"], ascending=[True] * len(keys) + [False, True]
+    )
+
+
+def error_groups(facts: Facts, view: View, entries: pd.DataFrame) -> dict[int, list[Row]]:
+    """Per package code: the most common normalised messages, each with a scrubbed example.
+
+    ``count`` counts failed attempts; ``users`` the people whose latest attempt shows the
+    message, and ``systems`` the operating systems of those people, so a reader can tell a
+    Windows-only error from one everybody sees.
+    """
+    if entries.empty:
+        return {}
+    groups = _message_groups(entries, ["package"])
+    latest = entries[view.latest[entries["sub"].to_numpy()]]
+    system = facts.dims["system"]
+    per_system = (
+        pd.DataFrame(
+            {
+                "package": latest["package"].to_numpy(),
+                "message": latest["message"].to_numpy(),
+                "system": np.asarray(system.labels, dtype=object)[
+                    system.codes[latest["sub"].to_numpy()]
+                ],
+            }
+        )
+        .value_counts()
+        .rename("users")
+        .reset_index()
+    )
+    systems: dict[tuple[int, str], list[Row]] = {}
+    for row in per_system.itertuples(index=False):
+        systems.setdefault((int(row.package), row.message), []).append(
+            {"system": row.system, "users": int(row.users)}
+        )
     result: dict[int, list[Row]] = {}
     for row in groups.itertuples(index=False):
         rows = result.setdefault(int(row.package), [])
         if len(rows) < TOP_ERRORS:
-            rows.append({"message": row.message, "count": int(row.count), "example": row.example})
+            on_systems = _sorted_rows(
+                systems.get((int(row.package), row.message), []), "users", "system"
+            )
+            rows.append(
+                {
+                    "message": row.message,
+                    "count": int(row.count),
+                    "example": row.example,
+                    "users": sum(found["users"] for found in on_systems),
+                    "systems": on_systems,
+                }
+            )
     return result
 
 
@@ -517,10 +572,19 @@ def package_pages(
                 template="package.html",
                 title=row["name"],
                 context=context,
-                tables={"versions": context["versions"], "errors": context["errors"]},
+                tables={
+                    "versions": context["versions"],
+                    "errors": [_error_csv_row(error) for error in context["errors"]],
+                },
             )
         )
     return pages
+
+
+def _error_csv_row(error: Row) -> Row:
+    """An error group for the CSV: its systems as one readable cell ("Windows 410; Darwin 3")."""
+    systems = "; ".join(f"{found['system']} {found['users']}" for found in error["systems"])
+    return {**error, "systems": systems}
 
 
 # --- workshops ----------------------------------------------------------------------------------
@@ -783,7 +847,7 @@ def build_pages(
         )
     rows = _package_rows(facts, package_counts(facts, everything))
     breakdowns = _breakdowns(facts, everything)
-    errors = error_groups(facts)
+    errors = error_groups(facts, everything, error_entries(facts))
     pages.append(packages_index_page(rows))
     pages.extend(package_pages(facts, everything, rows, breakdowns, errors))
     pages.extend(workshop_pages(facts, everything, min_workshop_participants))

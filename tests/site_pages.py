@@ -190,6 +190,11 @@ def sample_pages(text: str | None = None) -> list[Page]:
                     "message": t("could not find '<name>' executable"),
                     "count": 7,
                     "example": t("could not find 'make' executable for make\n  see http://x"),
+                    "users": 5,
+                    "systems": [
+                        {"system": systems[2], "users": 4},
+                        {"system": systems[1], "users": 1},
+                    ],
                 },
             ]
             if row["failed_attempts"]

@@ -260,14 +260,53 @@ def test_error_messages_group_by_pattern_with_a_scrubbed_example(tmp_path: Path)
             "message": "could not find <path> (exit <n>) mail <email>",
             "count": 3,
             "example": "could not find /home/<user>/bin/make (exit 3) mail <email>",
+            "users": 3,
+            "systems": [{"system": "Linux", "users": 3}],
         },
         {
             "message": "permission denied: <path>",
             "count": 1,
             "example": r"permission denied: C:\Users\<user>\AppData\Local\Temp\tmpx81k2\make.exe",
+            "users": 1,
+            "systems": [{"system": "Linux", "users": 1}],
         },
     ]
     assert pages["compare.html"].context["packages"][1]["top_error"] == errors[0]["message"]
+
+
+def test_error_groups_count_the_people_who_see_them_and_their_systems(tmp_path: Path) -> None:
+    # Wes fails twice on Windows, then fixes it; Win and Max still fail; Lin fails another way.
+    error = "could not find make.exe (exit 2)"
+    for day in (9, 8):
+        write_submission(
+            tmp_path,
+            user_id="wes",
+            system="Windows",
+            received_at=days_ago(day),
+            failed=["make"],
+            error=error,
+        )
+    write_submission(
+        tmp_path, user_id="wes", system="Windows", received_at=days_ago(7), successful=["make"]
+    )
+    write_submission(tmp_path, user_id="win", system="Windows", failed=["make"], error=error)
+    write_submission(tmp_path, user_id="max", system="Darwin", failed=["make"], error=error)
+    write_submission(tmp_path, user_id="win2", system="Windows", failed=["make"], error=error)
+    write_submission(tmp_path, user_id="lin", system="Linux", failed=["make"], error="no such file")
+
+    page = pages_for(tmp_path)[package_path("make")]
+    errors = page.context["errors"]
+
+    assert [(e["message"], e["count"], e["users"], e["systems"]) for e in errors] == [
+        (
+            "could not find make.exe (exit <n>)",
+            5,
+            3,
+            [{"system": "Windows", "users": 2}, {"system": "Darwin", "users": 1}],
+        ),
+        ("no such file", 1, 1, [{"system": "Linux", "users": 1}]),
+    ]
+    assert page.tables["errors"][0]["systems"] == "Windows 2; Darwin 1"
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,12 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+import pandas as pd
 import pytest
 from site_pages import HOSTILE, build_real_site, sample_pages  # tests/ is on sys.path
 
@@ -290,6 +292,97 @@ def test_hundreds_of_packages_chart_the_top_only(tmp_path: Path) -> None:
     assert labels == [f"package-{i:03}" for i in range(TOP_N)]
     html = _parse(tmp_path / "index.html")
     assert sum(1 for text in html.text if text.startswith("package-")) == 300
+
+
+def _table_rows(html: str, table_id: str) -> list[list[str]]:
+    """The text of each body row's cells of one table."""
+    body = html.split(f'<table id="{table_id}"', 1)[1].split("</tbody>", 1)[0]
+    body = body.split("<tbody>", 1)[1]
+    return [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def _table_headings(html: str, table_id: str) -> list[str]:
+    head = html.split(f'<table id="{table_id}"', 1)[1].split("</thead>", 1)[0]
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<th[^>]*>(.*?)</th>", head)
+    ]
+
+
+def test_weekly_tables_show_the_latest_26_weeks_newest_first_and_the_files_keep_all(
+    tmp_path: Path,
+) -> None:
+    pages = sample_pages()
+    index, package = pages[0], next(p for p in pages if p.template == "package.html")
+    weeks = [str(day.date()) for day in pd.date_range("2025-01-06", periods=100, freq="7D")]
+    weekly = [
+        {
+            "week": w,
+            "submissions": 300,
+            "users": 204,
+            "failing_submissions": 210,
+            "failure_rate": 0.7,
+        }
+        for w in weeks
+    ]
+    package_weekly = [{"week": w, "attempts": 9, "failed_attempts": 2} for w in weeks]
+    big_index = Page(
+        "index.html", "overview.html", "Big", index.context | {"weekly": weekly}, {"weekly": weekly}
+    )
+    big_package = replace(package, context=package.context | {"weekly": package_weekly})
+    _render([big_index, big_package], tmp_path)
+
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    rows = _table_rows(html, "weekly")
+    assert [row[0] for row in rows] == weeks[::-1][:26]
+    assert _table_headings(html, "weekly") == [
+        "Week",
+        "Submissions",
+        "People submitting",
+        "Submissions with a failure",
+        "Share of submissions failing",
+    ]
+    assert "latest 26 of 100 weeks" in html
+    assert len(json.loads((tmp_path / "index.json").read_text(encoding="utf-8"))["weekly"]) == 100
+    with (tmp_path / "index-weekly.csv").open(encoding="utf-8", newline="") as handle:
+        assert [row["week"] for row in csv.DictReader(handle)] == weeks
+
+    package_html = (tmp_path / package.path).read_text(encoding="utf-8")
+    assert [row[0] for row in _table_rows(package_html, "weekly")] == weeks[::-1][:26]
+    assert "latest 26 of 100 weeks" in package_html
+    twin = json.loads((tmp_path / package.path).with_suffix(".json").read_text(encoding="utf-8"))
+    assert len(twin["weekly"]) == 100
+
+
+def test_a_short_weekly_table_is_whole_and_newest_first(site: Path) -> None:
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert [row[0] for row in _table_rows(html, "weekly")] == [
+        "2026-11-16",
+        "2026-11-09",
+        "2026-11-02",
+        "2026-10-26",
+    ]
+    assert "weeks-note" not in html
+
+
+def test_error_table_shows_people_and_their_systems_beside_failed_attempts(site: Path) -> None:
+    package = next(
+        p for p in sample_pages() if p.template == "package.html" and p.context["errors"]
+    )
+    html = (site / package.path).read_text(encoding="utf-8")
+    assert _table_headings(html, "errors") == [
+        "Message",
+        "People seeing it (latest attempt)",
+        "Their systems (people)",
+        "Failed attempts (any attempt)",
+    ]
+    (row,) = _table_rows(html, "errors")
+    assert row[1:] == ["5", "Windows 4, Darwin 1", "7"]
 
 
 def _controls_shown(text: str) -> str:
