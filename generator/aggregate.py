@@ -590,8 +590,28 @@ def _error_csv_row(error: Row) -> Row:
 # --- workshops ----------------------------------------------------------------------------------
 
 
-def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page]:
-    """The workshops index plus one page per workshop with enough participants."""
+def _workshop_errors(
+    facts: Facts, view: View, entries: pd.DataFrame
+) -> dict[tuple[int, int], tuple[str, str]]:
+    """Per (workshop, package) code: the most common message among the participants' latest
+    attempts, with its scrubbed example: what an instructor will see the week before."""
+    latest = entries[view.latest[entries["sub"].to_numpy()]].copy()
+    latest["workshop"] = facts.workshop.codes[latest["sub"].to_numpy()]
+    latest = latest[latest["workshop"] != facts.no_workshop]
+    if latest.empty:
+        return {}
+    top = _message_groups(latest, ["workshop", "package"]).groupby(["workshop", "package"]).head(1)
+    return {
+        (int(row.workshop), int(row.package)): (row.message, row.example)
+        for row in top.itertuples(index=False)
+    }
+
+
+def workshop_pages(
+    facts: Facts, view: View, entries: pd.DataFrame, min_participants: int
+) -> list[Page]:
+    """The workshops index (most recent first) plus one page per workshop with enough
+    participants."""
     people = view.latest  # one row per person: their latest attempt
     workshop = facts.workshop.codes
     listed = workshop != facts.no_workshop
@@ -606,6 +626,13 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
     failing_packages = _pair_counts(
         entry_workshop, facts.package[latest_entries], n, len(facts.packages)
     )
+    tested_packages = _pair_counts(
+        workshop[facts.sub[view.entry_latest]],
+        facts.package[view.entry_latest],
+        n,
+        len(facts.packages),
+    )
+    top_errors = _workshop_errors(facts, view, entries)
     systems = _participants_by(facts, people, "system")
     pythons = _participants_by(facts, people, "python_version")
     package_refs = [_package_ref(facts, p) for p in range(len(facts.packages))]
@@ -631,10 +658,18 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
             "last_seen": last[code],
         }
         index_rows.append(row)
-        packages = [
-            {**package_refs[p], "failing_participants": int(failing_packages[code, p])}
-            for p in np.flatnonzero(failing_packages[code])
-        ]
+        packages = []
+        for p in np.flatnonzero(failing_packages[code]):
+            message, example = top_errors.get((code, int(p)), (None, None))
+            packages.append(
+                {
+                    **package_refs[p],
+                    "failing_participants": int(failing_packages[code, p]),
+                    "tested_participants": int(tested_packages[code, p]),
+                    "top_error": message,
+                    "top_error_example": example,
+                }
+            )
         context = {
             **_without_href(row),
             "packages": _sorted_rows(packages, "failing_participants", "name"),
@@ -644,7 +679,9 @@ def workshop_pages(facts: Facts, view: View, min_participants: int) -> list[Page
         # No CSV per workshop: a site has thousands of workshops, and the JSON twin holds
         # the same rows (the workshops index is a CSV).
         pages.append(Page(path=row["href"], template="workshop.html", title=name, context=context))
-    index_rows = _sorted_rows(index_rows, "participants", "name")
+    # Most recent first: an instructor looks for next week's workshop, not the biggest one.
+    index_rows = sorted(index_rows, key=lambda row: row["name"])
+    index_rows.sort(key=lambda row: row["last_seen"], reverse=True)
     index = Page(
         path="workshops/index.html",
         template="workshops.html",
@@ -847,10 +884,11 @@ def build_pages(
         )
     rows = _package_rows(facts, package_counts(facts, everything))
     breakdowns = _breakdowns(facts, everything)
-    errors = error_groups(facts, everything, error_entries(facts))
+    entries = error_entries(facts)
+    errors = error_groups(facts, everything, entries)
     pages.append(packages_index_page(rows))
     pages.extend(package_pages(facts, everything, rows, breakdowns, errors))
-    pages.extend(workshop_pages(facts, everything, min_workshop_participants))
+    pages.extend(workshop_pages(facts, everything, entries, min_workshop_participants))
     pages.append(matrix_page(facts, everything, rows, breakdowns))
     pages.append(compare_page(facts, rows, breakdowns, errors))
     pages.append(submit_page())

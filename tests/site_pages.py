@@ -232,7 +232,18 @@ def sample_pages(text: str | None = None) -> list[Page]:
     for row in workshop_rows:
         context = {k: v for k, v in row.items() if k != "href"} | {
             "packages": [
-                {"name": r["name"], "href": r["href"], "failing_participants": r["failing_users"]}
+                {
+                    "name": r["name"],
+                    "href": r["href"],
+                    "failing_participants": r["failing_users"],
+                    "tested_participants": r["tested_users"],
+                    "top_error": t("could not find '<name>' executable")
+                    if r["failing_users"]
+                    else None,
+                    "top_error_example": t("could not find 'make' executable")
+                    if r["failing_users"]
+                    else None,
+                }
                 for r in package_rows
             ],
             "systems": [

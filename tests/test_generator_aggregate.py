@@ -206,10 +206,68 @@ def test_workshops_count_people_by_their_workshop_and_hide_small_ones(tmp_path: 
     ] == ["big-ws"]
     big = pages[index["workshops"][0]["href"]].context
     assert big["packages"] == [
-        {"name": "make", "href": package_path("make"), "failing_participants": 2}
+        {
+            "name": "make",
+            "href": package_path("make"),
+            "failing_participants": 2,
+            "tested_participants": 2,  # big-0's default run does not list make
+            "top_error": "could not find 'make' executable for make",
+            "top_error_example": "could not find 'make' executable for make",
+        }
     ]
     assert big["systems"] == [{"system": "Linux", "participants": 3, "participants_failing": 2}]
     assert (big["first_seen"], big["last_seen"]) == ("2026-11-01", "2026-11-01")
+
+
+def test_workshop_pages_show_tested_participants_and_their_most_common_error(
+    tmp_path: Path,
+) -> None:
+    common = "could not find /home/alice/bin/make (exit 2)"
+    for number, error in enumerate([common, common, "permission denied"]):
+        write_submission(
+            tmp_path,
+            user_id=f"p{number}",
+            workshop_id="2026-11-20-ws",
+            failed=["make"],
+            error=error,
+        )
+    write_submission(tmp_path, user_id="p3", workshop_id="2026-11-20-ws", successful=["make"])
+    # Outside the workshop the other message is the most common one: it must not count here.
+    for number in range(4):
+        write_submission(tmp_path, user_id=f"o{number}", failed=["make"], error="permission denied")
+
+    pages = pages_for(tmp_path)
+    (workshop,) = pages["workshops/index.html"].context["workshops"]
+    (package,) = pages[workshop["href"]].context["packages"]
+
+    assert package == {
+        "name": "make",
+        "href": package_path("make"),
+        "failing_participants": 3,
+        "tested_participants": 4,
+        "top_error": "could not find <path> (exit <n>)",
+        "top_error_example": "could not find /home/<user>/bin/make (exit 2)",
+    }
+
+
+def test_the_workshops_index_lists_the_most_recent_workshops_first(tmp_path: Path) -> None:
+    for user, workshop, day in [
+        ("a", "2026-09-01-big", 80),
+        ("b", "2026-09-01-big", 79),
+        ("c", "2026-11-20-new", 3),
+        ("d", "2026-10-01-mid", 50),
+        ("e", "2026-11-20-also", 3),
+    ]:
+        write_submission(tmp_path, user_id=user, workshop_id=workshop, received_at=days_ago(day))
+
+    rows = pages_for(tmp_path)["workshops/index.html"].context["workshops"]
+
+    assert [row["name"] for row in rows] == [
+        "2026-11-20-also",
+        "2026-11-20-new",
+        "2026-10-01-mid",
+        "2026-09-01-big",
+    ]
 
 
 def test_breakdowns_label_distributions_python_minor_versions_and_missing_values(

@@ -7,6 +7,7 @@ is tested on its own; the build tests run it on real submission files.
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
 import json
 import re
@@ -300,7 +301,7 @@ def _table_rows(html: str, table_id: str) -> list[list[str]]:
     body = body.split("<tbody>", 1)[1]
     return [
         [
-            re.sub(r"<[^>]+>", "", cell).strip()
+            html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
         ]
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
@@ -383,6 +384,31 @@ def test_error_table_shows_people_and_their_systems_beside_failed_attempts(site:
     ]
     (row,) = _table_rows(html, "errors")
     assert row[1:] == ["5", "Windows 4, Darwin 1", "7"]
+
+
+def test_workshop_page_shows_tested_participants_and_the_common_error_with_a_link(
+    site: Path,
+) -> None:
+    workshop = next(p for p in sample_pages() if p.template == "workshop.html")
+    html = (site / workshop.path).read_text(encoding="utf-8")
+    assert _table_headings(html, "packages") == [
+        "Package",
+        "Failing participants",
+        "Participants who tested it",
+        "Most common error here",
+    ]
+    rows = _table_rows(html, "packages")
+    assert [row[:3] for row in rows] == [
+        ["make", "12", "40"],
+        ["Git (git)", "5", "40"],
+        ["Python 3 (python)", "0", "38"],
+        ["SQLite3 (sqlite3)", "1", "30"],
+    ]
+    assert rows[0][3].startswith("could not find '<name>' executable")
+    assert "One full message" in rows[0][3] and "All errors of this package" in rows[0][3]
+    assert rows[2][3] == "no message reported"
+    make = workshop.context["packages"][0]["href"]
+    assert ("a", "href", f"../{make}#errors-heading") in _parse(site / workshop.path).attributes
 
 
 def _controls_shown(text: str) -> str:
