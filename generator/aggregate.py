@@ -297,7 +297,12 @@ def _failing_versions(facts: Facts, view: View) -> list[Row]:
             }
         )
     rows.sort(key=lambda row: (-row["failing_users"], row["name"], row["version"]))
-    return rows[:TOP_VERSIONS]
+    return rows
+
+
+def _known_version(row: Row) -> bool:
+    """Failed installs rarely know their version: "unknown" rows say nothing about versions."""
+    return row["version"].strip().lower() != UNKNOWN
 
 
 def _workshop_count(facts: Facts, view: View) -> int:
@@ -321,6 +326,7 @@ def overview_page(
     users = int(view.latest.sum())
     failing_users = int((view.latest & facts.failing).sum())
     failing_packages = [row for row in _package_rows(facts, counts) if row["failing_users"]]
+    versions = _failing_versions(facts, view)
     context = {
         "generated_at": generated_at,
         "window_days": window_days,
@@ -334,7 +340,8 @@ def overview_page(
             "share_users_failing": rate(failing_users, users),
         },
         "failing_packages": failing_packages,
-        "failing_package_versions": _failing_versions(facts, view),
+        "failing_package_versions": versions[:TOP_VERSIONS],
+        "failing_known_versions": [row for row in versions if _known_version(row)][:TOP_VERSIONS],
         "users_by_system": _users_by(facts, view, "system", "system"),
         "users_by_python": _users_by(facts, view, "python_version", "python_version"),
         "weekly": _weekly(facts, view),

@@ -85,6 +85,21 @@ def sample_pages(text: str | None = None) -> list[Page]:
         {"label": "Last 30 days", "href": "recent/30-days.html"},
     ]
 
+    known_versions, unknown_versions = (
+        [
+            {
+                "name": r["name"],
+                "version": version,
+                "href": r["href"],
+                "failing_users": r["failing_users"],
+                "failing_users_all_attempts": r["failing_users_all_attempts"],
+            }
+            for r in package_rows
+            if r["failing_users"]
+        ]
+        for version in (t("4.3"), "unknown")
+    )
+
     def overview(window_days: int | None) -> dict[str, Any]:
         return {
             "generated_at": "2026-11-23T02:00:00Z",
@@ -99,17 +114,8 @@ def sample_pages(text: str | None = None) -> list[Page]:
                 "share_users_failing": 0.3111,
             },
             "failing_packages": [r for r in package_rows if r["failing_users"]],
-            "failing_package_versions": [
-                {
-                    "name": r["name"],
-                    "version": t("4.3"),
-                    "href": r["href"],
-                    "failing_users": r["failing_users"],
-                    "failing_users_all_attempts": r["failing_users_all_attempts"],
-                }
-                for r in package_rows
-                if r["failing_users"]
-            ],
+            "failing_package_versions": [*unknown_versions, *known_versions],
+            "failing_known_versions": known_versions,
             "users_by_system": [
                 {"system": s, "users": u, "users_with_failures": f, "failure_rate": _rate(f, u)}
                 for s, u, f in zip(systems, (25, 12, 8), (9, 2, 3), strict=True)

@@ -143,6 +143,29 @@ def test_failing_packages_are_sorted_by_failing_users_then_name(tmp_path: Path) 
     ]
 
 
+def test_failing_known_versions_leave_out_unknown_ones_that_the_full_list_keeps(
+    tmp_path: Path,
+) -> None:
+    for number in range(3):
+        write_submission(tmp_path, user_id=f"u{number}", failed=["make"])
+    write_submission(
+        tmp_path,
+        user_id="v",
+        failed=None,
+        failed_installs=[{"name": "make", "version": "4.3", "error_description": "boom"}],
+    )
+
+    index = pages_for(tmp_path)["index.html"].context
+
+    assert [(r["version"], r["failing_users"]) for r in index["failing_package_versions"]] == [
+        ("unknown", 3),
+        ("4.3", 1),
+    ]
+    assert [(r["version"], r["failing_users"]) for r in index["failing_known_versions"]] == [
+        ("4.3", 1)
+    ]
+
+
 def test_a_package_listed_twice_in_one_file_counts_once(tmp_path: Path) -> None:
     write_submission(tmp_path, user_id="a", successful=["make"], failed=["make", "make"])
 

@@ -411,6 +411,18 @@ def test_workshop_page_shows_tested_participants_and_the_common_error_with_a_lin
     assert ("a", "href", f"../{make}#errors-heading") in _parse(site / workshop.path).attributes
 
 
+def test_the_failing_versions_table_shows_only_known_versions(site: Path) -> None:
+    html = (site / "index.html").read_text(encoding="utf-8")
+    rows = _table_rows(html, "failing-versions")
+    assert [row[:2] for row in rows] == [
+        ["make", "4.3"],
+        ["Git (git)", "4.3"],
+        ["SQLite3 (sqlite3)", "4.3"],
+    ]
+    twin = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    assert [row["version"] for row in twin["failing_package_versions"]].count("unknown") == 3
+
+
 def _controls_shown(text: str) -> str:
     return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "\ufffd", text)
 
