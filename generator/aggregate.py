@@ -78,6 +78,16 @@ def _strip(values: pd.Series) -> pd.Series:
     return values.str.strip()
 
 
+MACHINE_ALIASES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64"}
+"""Windows says AMD64 and ARM64, Linux x86_64 and aarch64, macOS x86_64 and arm64: one
+architecture each, so the machine breakdown shows one row per architecture."""
+
+
+def _machine(values: pd.Series) -> pd.Series:
+    stripped = values.str.strip()
+    return stripped.str.lower().map(MACHINE_ALIASES).fillna(stripped)
+
+
 def _python_minor(values: pd.Series) -> pd.Series:
     """Python "3.11.6" -> "3.11": patch releases would split every table into slivers."""
     minor = values.str.extract(r"^\s*(\d+\.\d+)", expand=False)
@@ -154,7 +164,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
             + people["distribution_version"].astype(object).fillna("").astype(str),
             _strip,
         ),
-        "machine": _coded(people["machine"], _strip),
+        "machine": _coded(people["machine"], _machine),
         "python_version": _coded(people["python_version"], _python_minor),
     }
     packages = _coded(results["name"], _strip)

@@ -70,6 +70,19 @@ class Chart:
         return self.draw(*self.args)
 
 
+SYSTEM_NAMES = {"Darwin": "macOS"}
+"""How an operating system is shown to readers; the JSON keeps what ``platform.system()``
+said ("Darwin"), so scripts matching on it keep working."""
+
+
+def system_name(system: str) -> str:
+    return SYSTEM_NAMES.get(system, system)
+
+
+def _shown_systems(rows: Sequence[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    return [{**row, key: system_name(row[key])} for row in rows]
+
+
 def clean_label(text: object, limit: int = _LABEL_CHARS) -> str:
     """Make submission text safe and short for a chart label (the table keeps it whole)."""
     label = _UNSAFE.sub("", "" if text is None else str(text)).strip() or "(none)"
@@ -291,11 +304,12 @@ def _overview_charts(context: dict[str, Any]) -> list[Chart]:
         ("python", "users_by_python", "python_version", "Python version"),
     ):
         if context[key]:
+            rows = _shown_systems(context[key], label) if label == "system" else context[key]
             charts.append(
                 _part_of_whole(
                     name,
                     f"People per {what}",
-                    context[key],
+                    rows,
                     label,
                     ("users", "people"),
                     ("users_with_failures", "with a failure"),
@@ -338,7 +352,7 @@ def _package_charts(context: dict[str, Any]) -> list[Chart]:
         _part_of_whole(
             "by-system",
             "People tested and failing, per operating system",
-            rows,
+            _shown_systems(rows, "value"),
             "value",
             ("tested_users", "people tested"),
             ("failing_users", "failing"),
@@ -356,11 +370,13 @@ def _matrix_charts(context: dict[str, Any]) -> list[Chart]:
         rows, columns = context[rows_key], context[columns_key]
         if not rows or not columns:
             continue
+        if columns_key == "systems":
+            columns = [system_name(column) for column in columns]
         rates = [[cell["failure_rate"] for cell in row["cells"]] for row in rows]
         worst = [
-            (cell["failure_rate"], row["name"], cell["column"])
+            (cell["failure_rate"], row["name"], columns[index])
             for row in rows
-            for cell in row["cells"]
+            for index, cell in enumerate(row["cells"])
             if cell["failure_rate"]
         ]
         worst.sort(key=lambda item: (-item[0], item[1], item[2]))

@@ -29,7 +29,7 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from generator.charts import Chart, charts_for
+from generator.charts import Chart, charts_for, system_name
 from generator.model import Page
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -366,5 +366,6 @@ def _environment() -> Environment:
     )
     environment.filters["percentage"] = _percentage
     environment.filters["number"] = _number
+    environment.filters["system"] = system_name
     environment.filters["pretty_json"] = _pretty_json
     return environment

@@ -308,6 +308,28 @@ def test_breakdowns_label_distributions_python_minor_versions_and_missing_values
     assert context["breakdowns"]["distribution"][0]["value"] == "Ubuntu 22.04"
 
 
+def test_machine_aliases_are_one_architecture_everywhere(tmp_path: Path) -> None:
+    for user, machine in [
+        ("a", "AMD64"),
+        ("b", "x86_64"),
+        ("c", "arm64"),
+        ("d", "ARM64"),
+        ("e", "aarch64"),
+        ("f", "riscv64"),
+    ]:
+        info = {"system": "Linux", "machine": machine, "python_version": "3.11.6"}
+        write_submission(tmp_path, user_id=user, failed=["make"], user_system_info=info)
+    pages = pages_for(tmp_path)
+
+    machines = pages[package_path("make")].context["breakdowns"]["machine"]
+
+    assert [(row["value"], row["tested_users"]) for row in machines] == [
+        ("arm64", 3),
+        ("x86_64", 2),
+        ("riscv64", 1),
+    ]
+
+
 def test_matrix_cells_follow_the_column_order(tmp_path: Path) -> None:
     write_submission(tmp_path, user_id="a", system="Windows", failed=["make"], successful=[])
     write_submission(tmp_path, user_id="b", system="Windows", successful=["make"])

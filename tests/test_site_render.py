@@ -383,7 +383,7 @@ def test_error_table_shows_people_and_their_systems_beside_failed_attempts(site:
         "Failed attempts (any attempt)",
     ]
     (row,) = _table_rows(html, "errors")
-    assert row[1:] == ["5", "Windows 4, Darwin 1", "7"]
+    assert row[1:] == ["5", "Windows 4, macOS 1", "7"]
 
 
 def test_workshop_page_shows_tested_participants_and_the_common_error_with_a_link(
@@ -421,6 +421,31 @@ def test_the_failing_versions_table_shows_only_known_versions(site: Path) -> Non
     ]
     twin = json.loads((site / "index.json").read_text(encoding="utf-8"))
     assert [row["version"] for row in twin["failing_package_versions"]].count("unknown") == 3
+
+
+def test_darwin_is_shown_as_macos_while_the_json_keeps_darwin(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert [row[0] for row in _table_rows(index, "users-by-system")] == [
+        "Linux",
+        "macOS",
+        "Windows",
+    ]
+    labels = [e.text for e in ET.parse(site / "index-systems.svg").iter(f"{SVG}text")]
+    assert "macOS" in labels and "Darwin" not in labels
+    twin = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    assert [row["system"] for row in twin["users_by_system"]] == ["Linux", "Darwin", "Windows"]
+    package = next(p for p in sample_pages() if p.template == "package.html")
+    html = (site / package.path).read_text(encoding="utf-8")
+    assert [row[0] for row in _table_rows(html, "by-system")] == ["Linux", "macOS", "Windows"]
+    workshop = next(p for p in sample_pages() if p.template == "workshop.html")
+    html = (site / workshop.path).read_text(encoding="utf-8")
+    assert [row[0] for row in _table_rows(html, "systems")] == ["Linux", "macOS", "Windows"]
+    matrix = (site / "matrix.html").read_text(encoding="utf-8")
+    assert _table_headings(matrix, "by-system")[1:] == ["Linux", "macOS", "Windows"]
+    heat = [e.text for e in ET.parse(site / "matrix-by-system.svg").iter(f"{SVG}text")]
+    assert "macOS" in heat and "Darwin" not in heat
+    compare = (site / "compare.html").read_text(encoding="utf-8")
+    assert "Failure rate on macOS" in compare and "Darwin" not in compare
 
 
 def _controls_shown(text: str) -> str:
