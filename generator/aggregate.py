@@ -781,6 +781,7 @@ def _cell(column: str, found: Row | None) -> Row:
 
 def compare_page(
     facts: Facts,
+    view: View,
     rows: list[Row],
     breakdowns: dict[str, dict[int, list[Row]]],
     errors: dict[int, list[Row]],
@@ -805,7 +806,8 @@ def compare_page(
         path="compare.html",
         template="compare.html",
         title="Compare packages",
-        context={"packages": packages},
+        # The matrix's column order, so the two pages read the same way.
+        context={"packages": packages, "systems": _columns(facts, view, "system")},
         tables={
             "packages": [
                 {k: v for k, v in p.items() if k not in ("href", "by_system")} for p in packages
@@ -907,6 +909,6 @@ def build_pages(
     pages.extend(package_pages(facts, everything, rows, breakdowns, errors))
     pages.extend(workshop_pages(facts, everything, entries, min_workshop_participants))
     pages.append(matrix_page(facts, everything, rows, breakdowns))
-    pages.append(compare_page(facts, rows, breakdowns, errors))
+    pages.append(compare_page(facts, everything, rows, breakdowns, errors))
     pages.append(submit_page())
     return pages

@@ -310,7 +310,8 @@ def sample_pages(text: str | None = None) -> list[Page]:
                         "top_error": t("could not find 'make'") if r["failing_users"] else None,
                     }
                     for i, r in enumerate(package_rows)
-                ]
+                ],
+                "systems": systems,
             },
         )
     )

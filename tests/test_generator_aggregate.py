@@ -338,6 +338,7 @@ def test_matrix_cells_follow_the_column_order(tmp_path: Path) -> None:
     matrix = pages_for(tmp_path)["matrix.html"].context
 
     assert matrix["systems"] == ["Windows", "Linux"]
+    assert pages_for(tmp_path)["compare.html"].context["systems"] == matrix["systems"]
     (row,) = matrix["by_system"]
     assert row["cells"] == [
         {"column": "Windows", "tested_users": 2, "failing_users": 1, "failure_rate": 0.5},

@@ -162,6 +162,20 @@ def test_sorting_filtering_and_comparing(site: Path, browser) -> None:
     form.get_by_label("Second package").select_option(names[-1])
     shown = page.locator("table#compare tbody tr:not([hidden]) th").all_inner_texts()
     assert shown == [names[0], names[-1]]
+    # The two-package view fits its box, and the picks travel in the URL hash.
+    assert page.evaluate(
+        "document.querySelector('#compare').scrollWidth"
+        " <= document.querySelector('#compare').closest('.table-wrap').clientWidth"
+    )
+    shared = page.url
+    assert "#first=" in shared and "second=" in shared
+    other = browser.new_page()
+    other.goto(shared)
+    assert other.locator("#compare-form select[name=first]").input_value() == names[0]
+    assert other.locator("#compare-form select[name=second]").input_value() == names[-1]
+    again = other.locator("table#compare tbody tr:not([hidden]) th").all_inner_texts()
+    assert again == [names[0], names[-1]]
+    other.close()
     page.close()
 
 

@@ -304,7 +304,7 @@ def _table_rows(html: str, table_id: str) -> list[list[str]]:
             html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
         ]
-        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
     ]
 
 
@@ -445,7 +445,33 @@ def test_darwin_is_shown_as_macos_while_the_json_keeps_darwin(site: Path) -> Non
     heat = [e.text for e in ET.parse(site / "matrix-by-system.svg").iter(f"{SVG}text")]
     assert "macOS" in heat and "Darwin" not in heat
     compare = (site / "compare.html").read_text(encoding="utf-8")
-    assert "Failure rate on macOS" in compare and "Darwin" not in compare
+    assert _table_headings(compare, "compare")[2:-1] == ["Linux", "macOS", "Windows"]
+    assert "Darwin" not in compare
+
+
+def test_the_compare_table_uses_the_matrix_column_order_and_few_columns(site: Path) -> None:
+    compare = (site / "compare.html").read_text(encoding="utf-8")
+    matrix = (site / "matrix.html").read_text(encoding="utf-8")
+    systems = _table_headings(matrix, "by-system")[1:]
+    assert _table_headings(compare, "compare") == [
+        "Package",
+        "Failure rate",
+        *systems,
+        "Most common error",
+    ]
+    make = _table_rows(compare, "compare")[0]
+    assert make[:2] == ["make", "30.0%12 of 40"]
+
+
+def test_the_compare_table_shows_the_four_biggest_systems_and_points_to_the_matrix(
+    real_site: Path,
+) -> None:
+    compare = (real_site / "compare.html").read_text(encoding="utf-8")
+    matrix = (real_site / "matrix.html").read_text(encoding="utf-8")
+    systems = _table_headings(matrix, "by-system")[1:]
+    assert len(systems) > 4
+    assert _table_headings(compare, "compare")[2:-1] == systems[:4]
+    assert 'href="matrix.html">matrix</a>' in compare
 
 
 def _controls_shown(text: str) -> str:

@@ -1,7 +1,7 @@
 // Progressive enhancements for the report site; every page is complete without them.
 // - tables with class "sortable": click a column heading to sort by it
 // - tables with class "filterable": a box that hides rows not containing the typed text
-// - the compare page: two menus that narrow its table to the packages picked
+// - the compare page: two menus that narrow its table to the packages picked (kept in the URL hash)
 "use strict";
 
 (function () {
@@ -76,20 +76,45 @@
     });
   }
 
+  // The picks live in the URL hash (#first=make&second=Git%20(git)), so a comparison can be
+  // shared or bookmarked.
   function setUpCompare(form) {
     var table = document.getElementById("compare");
     if (!table) return;
-    var menus = form.querySelectorAll("select[data-compare]");
+    var menus = Array.prototype.slice.call(form.querySelectorAll("select[data-compare]"));
     function update() {
-      var picked = Array.prototype.map.call(menus, function (menu) { return menu.value; })
+      var picked = menus.map(function (menu) { return menu.value; })
         .filter(function (value) { return value !== ""; });
       Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
         row.hidden = picked.length > 0 && picked.indexOf(row.getAttribute("data-name")) === -1;
       });
     }
-    Array.prototype.forEach.call(menus, function (menu) {
-      menu.addEventListener("change", update);
+    function readHash() {
+      var params = new URLSearchParams(window.location.hash.slice(1));
+      menus.forEach(function (menu) {
+        var wanted = params.get(menu.name) || "";
+        var known = Array.prototype.some.call(menu.options, function (option) {
+          return option.value === wanted;
+        });
+        menu.value = known ? wanted : "";
+      });
+      update();
+    }
+    function writeHash() {
+      var params = new URLSearchParams();
+      menus.forEach(function (menu) {
+        if (menu.value) params.set(menu.name, menu.value);
+      });
+      var query = params.toString();
+      var url = window.location.pathname + window.location.search + (query ? "#" + query : "");
+      history.replaceState(null, "", url);
+      update();
+    }
+    menus.forEach(function (menu) {
+      menu.addEventListener("change", writeHash);
     });
+    window.addEventListener("hashchange", readHash);
+    readHash();
     form.hidden = false;
   }
 
