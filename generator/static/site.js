@@ -1,5 +1,5 @@
 // Progressive enhancements for the report site; every page is complete without them.
-// - tables with class "sortable": click a column heading to sort by it
+// - tables with class "sortable": click a column heading to sort by it (numbers: largest first)
 // - tables with class "filterable": a box that hides rows not containing the typed text
 // - the compare page: two menus that narrow its table to the packages picked (kept in the URL hash)
 "use strict";
@@ -32,7 +32,9 @@
       while (heading.firstChild) button.appendChild(heading.firstChild);
       heading.appendChild(button);
       button.addEventListener("click", function () {
-        var ascending = heading.getAttribute("aria-sort") !== "ascending";
+        // Counts and rates first sort largest first (what a reader looks for); text A to Z.
+        var current = heading.getAttribute("aria-sort");
+        var ascending = current ? current !== "ascending" : !heading.classList.contains("num");
         Array.prototype.forEach.call(headings, function (other) {
           other.removeAttribute("aria-sort");
         });
