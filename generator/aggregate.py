@@ -478,9 +478,11 @@ def _package_weekly(facts: Facts) -> dict[int, list[Row]]:
 
 
 def error_entries(facts: Facts) -> pd.DataFrame:
-    """One row per failed entry with an error text: package, submission, group and raw text.
+    """One row per failed entry with an error text: package, submission, group, raw text and
+    its scrubbed form (what may be published as an example).
 
-    Messages are normalised once per *distinct* text, then spread over the entries.
+    Messages are normalised and scrubbed once per *distinct* text, then spread over the
+    entries, so every later grouping only picks among ready-made examples.
     """
     entries = pd.DataFrame(
         {"package": facts.error_package, "sub": facts.error_sub, "code": facts.error_code}
@@ -488,8 +490,10 @@ def error_entries(facts: Facts) -> pd.DataFrame:
     used = np.unique(facts.error_code)
     texts = facts.error_texts.iloc[used]
     patterns = pd.Series(messages.normalise(texts).to_numpy(), index=used, dtype=object)
+    examples = pd.Series(messages.scrub(texts).to_numpy(), index=used, dtype=object)
     entries["message"] = patterns.reindex(entries["code"]).to_numpy()
     entries["text"] = texts.reindex(entries["code"]).to_numpy()
+    entries["example"] = examples.reindex(entries["code"]).to_numpy()
     return entries
 
 
@@ -499,15 +503,16 @@ def _message_groups(entries: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     The example is the group's most frequent raw text (ties: alphabetical), then scrubbed.
     Sorted by ``keys``, then count descending, then message.
     """
-    counts = entries.value_counts([*keys, "message", "text"]).rename("count").reset_index()
+    counts = (
+        entries.value_counts([*keys, "message", "text", "example"]).rename("count").reset_index()
+    )
     counts = counts.sort_values(
         [*keys, "message", "count", "text"], ascending=[True] * (len(keys) + 1) + [False, True]
     )
     groups = counts.groupby([*keys, "message"], sort=False).agg(
-        count=("count", "sum"), example=("text", "first")
+        count=("count", "sum"), example=("example", "first")
     )
     groups = groups.reset_index()
-    groups["example"] = messages.scrub(groups["example"]).to_numpy()
     return groups.sort_values(
         [*keys, "count", "message"], ascending=[True] * len(keys) + [False, True]
     )
