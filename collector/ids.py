@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from collector.errors import UserError
+from collector.storage import fsync_dir
 
 _USER_ID = re.compile(r"[0-9a-f]{32}\.[A-Za-z0-9_-]{22}")
 _MIN_SECRET_CHARS = 16
@@ -96,19 +97,11 @@ def _create_secret_file(path: Path) -> None:
             os.fsync(file.fileno())
         with contextlib.suppress(FileExistsError):  # another process was first: keep theirs
             os.link(temp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except OSError as exc:
         raise UserError(f"cannot create id secret file {path}: {exc.strerror or exc}") from None
     finally:
         temp.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _checked(secret: str, origin: str) -> bytes:
