@@ -95,15 +95,19 @@ def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """Parse strict UTF-8 JSON whose top level is an object; raise ``InvalidBody``."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problem = Problem("", f"invalid UTF-8 at byte {exc.start}")
-        raise InvalidBody("body is not valid UTF-8", [problem]) from None
+    """Parse strict UTF-8 JSON whose top level is an object; raise ``InvalidBody``.
+
+    orjson checks the whole body is UTF-8 before parsing, so a valid body is not decoded a
+    second time; only a refused one is, to tell bad UTF-8 (and where) from bad JSON.
+    """
     try:
         data = orjson.loads(raw)  # RFC 8259: rejects NaN, Infinity and lone surrogates
     except orjson.JSONDecodeError as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            problem = Problem("", f"invalid UTF-8 at byte {bad.start}")
+            raise InvalidBody("body is not valid UTF-8", [problem]) from None
         raise InvalidBody("body is not valid JSON", [Problem("", str(exc))]) from None
     if not isinstance(data, dict):
         problem = Problem("", f"expected an object, got {_json_type(data)}")
