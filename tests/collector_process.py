@@ -14,10 +14,10 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from http_support import get_json
@@ -30,6 +30,8 @@ START_TIMEOUT = 60  # seconds; the test machine is small and shared
 _LISTENING = re.compile(r"collector listening on (http://\S+)")
 # Secrets in the parent's environment must not leak into a test's configuration.
 _SCRUBBED_ENV = ("COLLECTOR_KEYS", "COLLECTOR_ID_SECRET", "COLLECTOR_CONFIG")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -145,34 +147,37 @@ def collector_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def _wait_for_url(running: RunningCollector) -> str:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    def said_url() -> str | None:
         match = _LISTENING.search(_read(running.stdout_path))
-        if match:
-            return match.group(1).rstrip("/")
-        if running.process.poll() is not None:
-            raise RuntimeError(
-                f"collector exited with {running.process.returncode}:\n{running.logs()}"
-            )
-        time.sleep(0.05)
-    raise RuntimeError(f"collector did not say where it listens:\n{running.logs()}")
+        return match.group(1).rstrip("/") if match else None
+
+    return _wait_for(running, said_url, "did not say where it listens")
 
 
 def _wait_until_healthy(running: RunningCollector) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
+    def healthy() -> bool | None:
         try:
             status, _, _ = get_json(running.url + "/healthz", timeout=5)
         except OSError:
-            status = None
-        if status == 200:
-            return
+            return None
+        return True if status == 200 else None
+
+    _wait_for(running, healthy, "never became healthy")
+
+
+def _wait_for(running: RunningCollector, ready: Callable[[], T | None], failure: str) -> T:
+    """Poll ``ready`` until it gives a value; fail with the logs if the server exits or stalls."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        value = ready()
+        if value is not None:
+            return value
         if running.process.poll() is not None:
             raise RuntimeError(
                 f"collector exited with {running.process.returncode}:\n{running.logs()}"
             )
         time.sleep(0.05)
-    raise RuntimeError(f"collector never became healthy:\n{running.logs()}")
+    raise RuntimeError(f"collector {failure}:\n{running.logs()}")
 
 
 def _read(path: Path) -> str:
