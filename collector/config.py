@@ -128,8 +128,10 @@ def _path(key: str, value: Any, base: Path) -> Path:
 def _keys(key: str, value: Any, _base: Path) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, dict):
-        raise _bad(key, "a mapping of key name to secret", value)
+    if not isinstance(value, dict):  # its type only: the value may well be a secret
+        raise ConfigError(
+            f"{key}: expected a mapping of key name to secret, got {type(value).__name__}"
+        )
     for name, secret in value.items():
         if not isinstance(name, str) or not name.strip():
             raise _bad(key, "key names that are non-empty strings", name)
@@ -213,10 +215,12 @@ def _keys_from_env(environ: Mapping[str, str]) -> dict[str, str]:
     if not raw:
         return {}
     keys = {}
-    for item in raw.split(","):
+    for number, item in enumerate(raw.split(","), start=1):
         name, sep, secret = item.strip().partition("=")
-        if not sep or not name.strip():
-            raise ConfigError(f"{KEYS_ENV}: expected name=secret[,name=secret...], got {item!r}")
+        if not sep or not name.strip():  # not echoed: the item may be a bare secret
+            raise ConfigError(
+                f"{KEYS_ENV}: expected name=secret[,name=secret...]; entry {number} is not"
+            )
         keys[name.strip()] = _keys(KEYS_ENV, {name.strip(): secret}, Path("."))[name.strip()]
     return keys
 

@@ -102,8 +102,16 @@ def test_secrets_from_keys_file_and_environment(tmp_path: Path) -> None:
 
 
 def test_bad_keys_environment_variable_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="COLLECTOR_KEYS"):
+    with pytest.raises(ConfigError, match="COLLECTOR_KEYS") as refused:
         load_config(write(tmp_path, ""), environ={"COLLECTOR_KEYS": "no-equals-sign"})
+    assert "no-equals-sign" not in str(refused.value)  # a bare secret is never echoed
+
+
+def test_keys_that_are_not_a_mapping_are_reported_without_the_secret(tmp_path: Path) -> None:
+    path = write(tmp_path, "collector:\n  keys: just-the-secret-value\n")
+    with pytest.raises(ConfigError, match=r"collector\.keys: expected a mapping") as refused:
+        load_config(path, environ={})
+    assert "just-the-secret-value" not in str(refused.value)
 
 
 def test_trusted_proxies_accept_addresses_and_networks(tmp_path: Path) -> None:
