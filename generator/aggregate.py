@@ -241,6 +241,11 @@ def package_counts(facts: Facts, view: View) -> pd.DataFrame:
     )
 
 
+def _package_codes(facts: Facts) -> dict[str, int]:
+    """Package name -> code: public rows carry the name, the per-package tables are by code."""
+    return {label: code for code, label in enumerate(facts.packages.labels)}
+
+
 def _package_ref(facts: Facts, code: int) -> Row:
     name = facts.packages.labels[code]
     return {"name": name, "href": package_path(name)}
@@ -577,7 +582,7 @@ def package_pages(
 ) -> list[Page]:
     versions = _versions(facts, view)
     weekly = _package_weekly(facts)
-    codes = {label: code for code, label in enumerate(facts.packages.labels)}
+    codes = _package_codes(facts)
     pages = []
     for row in rows:
         code = codes[row["name"]]
@@ -753,7 +758,7 @@ def _columns(facts: Facts, view: View, dim: str) -> list[str]:
 def matrix_page(
     facts: Facts, view: View, rows: list[Row], breakdowns: dict[str, dict[int, list[Row]]]
 ) -> Page:
-    codes = {label: code for code, label in enumerate(facts.packages.labels)}
+    codes = _package_codes(facts)
     context: dict[str, Any] = {
         "systems": _columns(facts, view, "system"),
         "python_versions": _columns(facts, view, "python_version"),
@@ -791,7 +796,7 @@ def compare_page(
     breakdowns: dict[str, dict[int, list[Row]]],
     errors: dict[int, list[Row]],
 ) -> Page:
-    codes = {label: code for code, label in enumerate(facts.packages.labels)}
+    codes = _package_codes(facts)
     packages = []
     for row in sorted(rows, key=lambda r: r["name"]):
         code = codes[row["name"]]
