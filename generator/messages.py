@@ -67,8 +67,6 @@ _NORMALISE: list[tuple[str, str]] = [
     (r"\s+", " "),
 ]
 
-_SCRUB = _PRIVATE
-
 
 def _replace_all(messages: pd.Series, rules: list[tuple[str, str]]) -> pd.Series:
     for pattern, replacement in rules:
@@ -87,5 +85,5 @@ def normalise(messages: pd.Series) -> pd.Series:
 
 
 def scrub(messages: pd.Series) -> pd.Series:
-    """Each message kept readable, minus e-mail addresses and home-folder user names."""
-    return _shorten(_replace_all(messages.astype(object), _SCRUB).str.strip())
+    """Each message kept readable, minus what identifies a person (the ``_PRIVATE`` rules)."""
+    return _shorten(_replace_all(messages.astype(object), _PRIVATE).str.strip())
