@@ -296,10 +296,11 @@ def _failing_versions(facts: Facts, view: View) -> list[Row]:
         _combined(facts.package[latest], facts.version[latest], n_versions)
     ).value_counts()
     window = view.entry_in_window & failed
-    people = facts.person[facts.sub[window]]
     keys = _combined(facts.package[window], facts.version[window], n_versions)
-    all_counts = pd.DataFrame({"key": keys, "person": people}).drop_duplicates()["key"]
-    all_counts = all_counts.value_counts()
+    _, distinct_keys = _distinct_pairs(
+        facts.person[facts.sub[window]], keys, len(facts.packages) * n_versions
+    )
+    all_counts = pd.Series(distinct_keys).value_counts()
     rows = []
     for key, failing in latest_counts.items():
         package, version = divmod(int(key), n_versions)
