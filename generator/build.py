@@ -28,7 +28,7 @@ from generator.aggregate import build_pages
 from generator.load import LoadResult, load_submissions
 from generator.people import assign_people
 from generator.publish import publish_site
-from generator.render import write_site
+from generator.render import prepare, write_site
 
 SHOW_SKIPPED = 20
 """Skipped files named one per line in the summary; the rest are only counted."""
@@ -92,7 +92,7 @@ def build_site(
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     progress = sys.stderr.isatty()
 
-    loaded: LoadResult = load_submissions(submissions_dir, progress=progress)
+    loaded: LoadResult = load_submissions(submissions_dir, progress=progress, meanwhile=prepare)
     files_read, skipped, results = loaded.files_read, loaded.skipped, loaded.results
     people = assign_people(loaded.submissions)
     del loaded  # the people table supersedes the loaded one: one copy in memory is enough

@@ -408,3 +408,8 @@ def charts_for(template: str, context: dict[str, Any]) -> list[Chart]:
     """The charts a page of this template shows (none for pages without charts), undrawn."""
     make = _CHARTS_BY_TEMPLATE.get(template)
     return make(context) if make else []
+
+
+def warm_up() -> None:
+    """Pay matplotlib's one-time costs now (import, font cache, first text layout)."""
+    horizontal_bars("warm up", ["a"], [("b", _COLOURS["whole"], [1])], ["c"])

@@ -15,7 +15,7 @@ Nothing here ever writes to the submissions folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -396,21 +396,32 @@ def _progress(iterable: Iterator[dict[str, Any]], total: int, enabled: bool) -> 
 
 
 def load_submissions(
-    root: Path, *, workers: int | None = None, progress: bool = False
+    root: Path,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> LoadResult:
     """Load every submission file below ``root`` (which must exist) into a ``LoadResult``.
 
     ``workers``: processes to use (default: every core; 1 reads in-process).
+    ``meanwhile``: called in this process while the workers read (the build prepares its
+    rendering there, on time that would otherwise be spent waiting).
     """
     paths = _list_files(root)
     workers = workers or os.cpu_count() or 1
     chunk_size = max(1, min(CHUNK_SIZE, -(-len(paths) // (workers * 4))))
     tasks = list(_chunks(paths, chunk_size))
     if workers == 1 or len(paths) < IN_PROCESS_BELOW:
+        if meanwhile:
+            meanwhile()
         chunks = list(_progress(map(_read_chunk, tasks), len(paths), progress))
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-            chunks = list(_progress(pool.map(_read_chunk, tasks), len(paths), progress))
+            reading = pool.map(_read_chunk, tasks)  # submits every chunk: workers start now
+            if meanwhile:
+                meanwhile()
+            chunks = list(_progress(reading, len(paths), progress))
     submissions, results = _assemble(chunks)
     skipped = [(Path(path), reason) for chunk in chunks for path, reason in chunk["skipped"]]
     return LoadResult(submissions, results, skipped, files_read=len(paths))

@@ -186,11 +186,14 @@ def test_the_process_pool_gives_the_same_tables_as_reading_in_process(
             workshop_id=f"ws-{number % 4}" if number % 5 else None,
         )
     write_raw(tmp_path, "broken.json", b"{")
-    in_process = load_submissions(tmp_path, workers=1)
+    calls: list[str] = []
+    in_process = load_submissions(tmp_path, workers=1, meanwhile=lambda: calls.append("here"))
     monkeypatch.setattr(load, "IN_PROCESS_BELOW", 0)
     monkeypatch.setattr(load, "CHUNK_SIZE", 6)
 
-    pooled = load_submissions(tmp_path, workers=2)
+    pooled = load_submissions(tmp_path, workers=2, meanwhile=lambda: calls.append("pooled"))
+
+    assert calls == ["here", "pooled"]  # ``meanwhile`` runs once, whichever way files are read
 
     for mine, theirs in [
         (in_process.submissions, pooled.submissions),

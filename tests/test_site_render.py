@@ -10,8 +10,10 @@ import csv
 import html as html_lib
 import io
 import json
+import multiprocessing
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -53,7 +55,7 @@ class _Parsed(HTMLParser):
         self.text.append(data)
 
 
-def _render(pages: list[Page], out: Path) -> int:
+def _render(pages: Iterable[Page], out: Path) -> int:
     return write_site(pages, out, title="Installation test results", generated_at=GENERATED_AT)
 
 
@@ -220,6 +222,33 @@ def test_a_real_build_rendered_in_workers_is_byte_identical_to_a_serial_one(
     parallel = _files(build_real_site(tmp_path / "parallel"))
     assert len(serial) > 50 and any(name.endswith(".svg") for name in serial)
     assert parallel == serial
+
+
+def test_pages_may_arrive_from_a_generator_while_workers_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build hands pages over while still aggregating: same files as from a list."""
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
+    from_list = tmp_path / "list"
+    _render(sample_pages(), from_list)
+    from_generator = tmp_path / "generator"
+    _render((page for page in sample_pages()), from_generator)
+    assert _files(from_generator) == _files(from_list)
+
+
+def test_a_failure_while_pages_still_arrive_stops_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+
+    def pages_then_crash():
+        yield from sample_pages()[:3]
+        raise RuntimeError("aggregation failed")
+
+    with pytest.raises(RuntimeError, match="aggregation failed"):
+        _render(pages_then_crash(), tmp_path / "site")
+    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize(
