@@ -30,8 +30,8 @@ from tqdm import tqdm
 
 from collector.errors import UserError
 from collector.storage import StorageError, SubmissionExistsError, SubmissionStore
-from generator.load import find_submission_files
 from generator.people import normalise_workshop
+from generator.read import find_submission_files
 
 KEY_NAME = "legacy-import"
 ID_PREFIX = "legacy"

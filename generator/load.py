@@ -1,58 +1,21 @@
-"""Read the submissions folder (CONTRACT 5) into two pandas tables.
+"""Load the submissions folder (CONTRACT 5) into two pandas tables.
 
-The folder may hold a million files, so loading is built for throughput: orjson parses,
-a process pool spreads chunks of paths over every core, and each worker hands back compact
-columns (small lists of distinct strings plus integer codes) instead of per-file objects, so
-the parent process only stitches arrays together. Small folders are read in-process, where
-a pool would cost more than it saves.
-
-Readers are lenient where the meaning is clear (absent lists are empty, a missing
-``received_at`` is the file's mtime, ...) and strict otherwise: a file that is not a JSON
-object with fields of the right types is skipped as a whole and reported, never guessed at.
-Nothing here ever writes to the submissions folder.
+``generator/read.py`` reads and checks the files on every core and hands back compact
+columns per chunk of files (distinct strings plus integer codes); this module stitches the
+chunks into the two tables every later stage works on. Nothing here ever writes to the
+submissions folder.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from array import array
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from itertools import repeat
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
-SYSTEM_FIELDS = (
-    "system",
-    "distribution_name",
-    "distribution_version",
-    "machine",
-    "python_version",
-    "workshop_id",
-    "email_id",
-)
-"""The ``user_system_info`` values the generator uses; other keys are type-checked only."""
-
-_INFO_FIELDS = (*SYSTEM_FIELDS, "system_version", "system_platform")
-_CODED_SUBMISSION_COLUMNS = ("user_id", *SYSTEM_FIELDS)
-_CODED_RESULT_COLUMNS = ("name", "version", "error")
-
-CHUNK_SIZE = 1000
-"""Paths per worker task: big enough to amortise pickling, small enough to balance cores."""
-
-IN_PROCESS_BELOW = 3000
-"""Below this many files a process pool costs more than it saves."""
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-# Times are held as int64 nanoseconds (pandas' datetime64[ns]): about 1677 to 2262.
-_FIRST_TIME = datetime(1678, 1, 1, tzinfo=timezone.utc)
-_LAST_TIME = datetime(2261, 12, 31, tzinfo=timezone.utc)
+from generator.read import CODED_RESULT_COLUMNS, CODED_SUBMISSION_COLUMNS, Chunk, Coded, Reading
 
 
 @dataclass
@@ -74,253 +37,6 @@ class LoadResult:
     files_read: int = 0
 
 
-class UnusableFile(ValueError):
-    """A file is unusable; the message says why, in words for the build summary."""
-
-
-# --- finding files --------------------------------------------------------------------------
-
-
-def _list_files(root: Path) -> list[str]:
-    found: list[str] = []
-    pending = [os.fspath(root)]
-    while pending:
-        folder = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                elif entry.name.endswith(".json") and entry.is_file():
-                    found.append(entry.path)
-    found.sort()
-    return found
-
-
-def find_submission_files(root: Path) -> list[Path]:
-    """Every ``*.json`` below ``root``, skipping dot-folders and dot-files, sorted."""
-    return [Path(path) for path in _list_files(root)]
-
-
-# --- parsing one file (runs in worker processes) --------------------------------------------
-
-
-def _optional_str(value: Any, where: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise UnusableFile(f"{where} is not a string")
-
-
-def _parse_time(value: Any, path: str) -> int:
-    """``received_at`` as nanoseconds since the epoch (UTC); the file's mtime if absent."""
-    if value is None:
-        return os.stat(path).st_mtime_ns
-    if not isinstance(value, str):
-        raise UnusableFile("received_at is not a string")
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise UnusableFile(f"received_at is not an ISO 8601 time: {value[:40]!r}") from None
-    if moment.tzinfo is None:  # no zone written: the file-drop format's times are UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    if not _FIRST_TIME <= moment <= _LAST_TIME:
-        raise UnusableFile(f"received_at is out of range: {value[:40]!r}")
-    return (moment - _EPOCH) // _MICROSECOND * 1000
-
-
-_TEXT_TYPES = {str, type(None)}
-
-_ROW = (
-    "path",
-    "submission_id",
-    "received_ns",
-    "n_successful",
-    "n_failed",
-    *_CODED_SUBMISSION_COLUMNS,
-)
-"""The scalar fields of one parsed file, in the order ``_parse`` returns them."""
-
-Entries = tuple[list[str], list[Any], list[Any]]
-"""One file's package entries as parallel lists: names (trimmed), versions, errors."""
-
-
-def _install_list(data: dict[str, Any], key: str) -> list[Any]:
-    raw = data.get(key)
-    if raw is None:
-        return []
-    if type(raw) is not list:
-        raise UnusableFile(f"{key} is not a list")
-    return raw
-
-
-def _entry_columns(entries: list[Any]) -> Entries | None:
-    """The entries' names, versions and errors; None if any entry breaks a rule.
-
-    This runs for every package entry of every file, so each check is one C-level pass
-    (``map``, ``set``) over all of a file's entries; only a file that fails one is looked at
-    entry by entry (``_problem``), to name the culprit.
-    """
-    if not set(map(type, entries)) <= {dict}:
-        return None
-    names = list(map(dict.get, entries, repeat("name")))
-    if not set(map(type, names)) <= {str}:
-        return None
-    names = list(map(str.strip, names))
-    if not all(names):
-        return None
-    versions = list(map(dict.get, entries, repeat("version")))
-    errors = list(map(dict.get, entries, repeat("error_description")))
-    if not set(map(type, versions)).union(map(type, errors)) <= _TEXT_TYPES:
-        return None
-    return names, versions, errors
-
-
-def _problem(entries: list[Any], key: str) -> str | None:
-    """Why the first bad entry of one install list is unusable, or None if all are fine."""
-    for number, entry in enumerate(entries):
-        if type(entry) is not dict:
-            return f"{key}[{number}] is not an object"
-        name = entry.get("name")
-        if type(name) is not str or not name.strip():
-            return f"{key}[{number}].name is not a non-empty string"
-        for field_name in ("version", "error_description"):
-            if type(entry.get(field_name)) not in _TEXT_TYPES:
-                return f"{key}[{number}].{field_name} is not a string"
-    return None
-
-
-def _parse(raw: bytes, path: str) -> tuple[tuple[Any, ...], Entries]:
-    """One file -> its ``_ROW`` values and its entries (see ``parse_submission``)."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise UnusableFile(f"not valid UTF-8 JSON ({str(exc).split(':')[0]})") from None
-    if type(data) is not dict:
-        raise UnusableFile(f"not a JSON object (top level is {type(data).__name__})")
-    info = data.get("user_system_info")
-    if info is None:
-        info = {}
-    elif type(info) is not dict:
-        raise UnusableFile("user_system_info is not an object")
-    values = list(map(info.get, _INFO_FIELDS))
-    if not set(map(type, values)) <= _TEXT_TYPES:
-        field_name = next(
-            f for f, v in zip(_INFO_FIELDS, values, strict=True) if type(v) not in _TEXT_TYPES
-        )
-        raise UnusableFile(f"user_system_info.{field_name} is not a string")
-    submission_id = _optional_str(data.get("submission_id"), "submission_id") or Path(path).stem
-    user_id = _optional_str(data.get("user_id"), "user_id") or None
-    received_ns = _parse_time(data.get("received_at"), path)
-    successful = _install_list(data, "successful_installs")
-    failed = _install_list(data, "failed_installs")
-    entries = _entry_columns(successful + failed)
-    if entries is None:
-        raise UnusableFile(
-            _problem(successful, "successful_installs")
-            or _problem(failed, "failed_installs")
-            or "an install entry is not usable"
-        )
-    n_successful = len(successful)
-    if len(set(entries[0])) < len(entries[0]):
-        entries, n_successful = _drop_repeats(entries, n_successful)
-    n_failed = len(entries[0]) - n_successful
-    row = (path, submission_id, received_ns, n_successful, n_failed, user_id, *values[:7])
-    return row, entries
-
-
-def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
-    """One file's bytes -> a plain record with every lenient default applied.
-
-    The record holds the ``SYSTEM_FIELDS``, ``path``, ``submission_id``, ``user_id``,
-    ``received_ns``, ``n_successful``, ``n_failed`` and the parallel lists ``names``
-    (trimmed), ``versions``, ``errors`` (successful entries first; a package listed more than
-    once is kept once, as failed if any listing failed). Raises ``UnusableFile`` with a
-    readable reason for anything whose meaning is not clear. Public so that other tools apply
-    exactly the same rules to one file.
-    """
-    row, (names, versions, errors) = _parse(raw, path)
-    return {
-        **dict(zip(_ROW, row, strict=True)),
-        "names": names,
-        "versions": versions,
-        "errors": errors,
-    }
-
-
-def _drop_repeats(entries: Entries, n_successful: int) -> tuple[Entries, int]:
-    """A package listed more than once counts once: as failed if any of its listings failed."""
-    keep: dict[str, int] = {}  # name -> index of the listing that stands for it
-    for index, name in enumerate(entries[0]):
-        if name not in keep or (index >= n_successful > keep[name]):
-            keep[name] = index
-    kept = sorted(keep.values())
-    names, versions, errors = ([column[index] for index in kept] for column in entries)
-    return (names, versions, errors), sum(1 for index in kept if index < n_successful)
-
-
-# --- a chunk of files -> compact columns ------------------------------------------------------
-
-Coded = tuple[list[str], np.ndarray]
-"""A text column as (distinct values, int32 codes with -1 for missing)."""
-
-
-def _code(values: Sequence[str | None]) -> Coded:
-    """Code a text column with a dict: cheaper than a pandas factorize of a fresh object array."""
-    index: dict[str | None, int] = {None: -1}
-    codes = [index.setdefault(value, len(index) - 1) for value in values]
-    del index[None]
-    return list(index), np.array(codes, dtype=np.int32)
-
-
-def _read_file(path: str) -> bytes:
-    """A file's bytes by plain system calls: half the time of a buffered ``open().read()``."""
-    handle = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        parts = []
-        while part := os.read(handle, 1 << 16):
-            parts.append(part)
-    finally:
-        os.close(handle)
-    return b"".join(parts)
-
-
-def _read_chunk(paths: Sequence[str]) -> dict[str, Any]:
-    """Parse a chunk of files; return column data small enough to pickle cheaply."""
-    rows: list[tuple[Any, ...]] = []
-    names: list[str] = []
-    versions: list[str | None] = []
-    errors: list[str | None] = []
-    skipped: list[tuple[str, str]] = []
-    for path in paths:
-        try:
-            row, entries = _parse(_read_file(path), path)
-        except UnusableFile as exc:
-            skipped.append((path, str(exc)))
-            continue
-        except OSError as exc:
-            skipped.append((path, f"cannot read: {exc.strerror or exc}"))
-            continue
-        rows.append(row)
-        names += entries[0]
-        versions += entries[1]
-        errors += entries[2]
-    columns = dict.fromkeys(_ROW, ())
-    if rows:
-        columns.update(zip(_ROW, zip(*rows, strict=True), strict=True))
-    return {
-        "path": list(columns["path"]),
-        "submission_id": list(columns["submission_id"]),
-        "received_ns": np.array(columns["received_ns"], dtype=np.int64),
-        "n_successful": np.array(columns["n_successful"], dtype=np.int32),
-        "n_failed": np.array(columns["n_failed"], dtype=np.int32),
-        "coded_subs": {name: _code(columns[name]) for name in _CODED_SUBMISSION_COLUMNS},
-        "coded_results": {"name": _code(names), "version": _code(versions), "error": _code(errors)},
-        "skipped": skipped,
-    }
-
-
 # --- stitching chunks together ----------------------------------------------------------------
 
 
@@ -330,16 +46,20 @@ def _categorical(parts: list[Coded]) -> pd.Categorical:
     codes = []
     for uniques, local in parts:
         remap = np.array([mapping.setdefault(value, len(mapping)) for value in uniques] + [-1])
-        codes.append(remap[local].astype(np.int32))  # -1 indexes the trailing -1
+        codes.append(remap[np.frombuffer(local, dtype=np.intc)].astype(np.int32))  # -1: the -1
     all_codes = np.concatenate(codes) if codes else np.empty(0, np.int32)
     return pd.Categorical.from_codes(all_codes, categories=pd.Index(list(mapping), dtype=object))
 
 
-def _int_column(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
+def _int_column(parts: list[array], dtype: type) -> np.ndarray:
+    """C arrays of the chunks as one numpy column (``frombuffer`` shares, no copy per chunk)."""
+    if not parts:
+        return np.empty(0, dtype)
+    arrays = [np.frombuffer(part, dtype=part.typecode) for part in parts]
+    return np.concatenate(arrays).astype(dtype, copy=False)
 
 
-def _assemble(chunks: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _tables(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
     n_successful = _int_column([c["n_successful"] for c in chunks], np.int32)
     n_failed = _int_column([c["n_failed"] for c in chunks], np.int32)
     received = _int_column([c["received_ns"] for c in chunks], np.int64)
@@ -352,7 +72,7 @@ def _assemble(chunks: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]
             "received_at": pd.to_datetime(received, unit="ns", utc=True),
             **{
                 name: _categorical([c["coded_subs"][name] for c in chunks])
-                for name in _CODED_SUBMISSION_COLUMNS
+                for name in CODED_SUBMISSION_COLUMNS
             },
             "n_successful": n_successful,
             "n_failed": n_failed,
@@ -367,7 +87,7 @@ def _assemble(chunks: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]
             "sub": owner,
             **{
                 name: _categorical([c["coded_results"][name] for c in chunks])
-                for name in _CODED_RESULT_COLUMNS
+                for name in CODED_RESULT_COLUMNS
             },
             "failed": failed,
         }
@@ -378,50 +98,20 @@ def _assemble(chunks: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]
 # --- the public entry point -------------------------------------------------------------------
 
 
-def _chunks(paths: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(paths), size):
-        yield paths[start : start + size]
-
-
-def _progress(iterable: Iterator[dict[str, Any]], total: int, enabled: bool) -> Iterator[dict]:
-    if not enabled:
-        yield from iterable
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit="file", desc="reading", leave=False) as bar:
-        for chunk in iterable:
-            bar.update(len(chunk["path"]) + len(chunk["skipped"]))
-            yield chunk
+def assemble(reading: Reading, *, progress: bool = False) -> LoadResult:
+    """Wait for ``reading`` to finish and stitch its chunks into a ``LoadResult``."""
+    chunks = reading.finish(progress=progress)
+    submissions, results = _tables(chunks)
+    skipped = [(Path(path), reason) for chunk in chunks for path, reason in chunk["skipped"]]
+    return LoadResult(submissions, results, skipped, files_read=len(reading.paths))
 
 
 def load_submissions(
-    root: Path,
-    *,
-    workers: int | None = None,
-    progress: bool = False,
-    meanwhile: Callable[[], object] | None = None,
+    root: Path, *, workers: int | None = None, progress: bool = False
 ) -> LoadResult:
     """Load every submission file below ``root`` (which must exist) into a ``LoadResult``.
 
     ``workers``: processes to use (default: every core; 1 reads in-process).
-    ``meanwhile``: called in this process while the workers read (the build prepares its
-    rendering there, on time that would otherwise be spent waiting).
     """
-    paths = _list_files(root)
-    workers = workers or os.cpu_count() or 1
-    chunk_size = max(1, min(CHUNK_SIZE, -(-len(paths) // (workers * 4))))
-    tasks = list(_chunks(paths, chunk_size))
-    if workers == 1 or len(paths) < IN_PROCESS_BELOW:
-        if meanwhile:
-            meanwhile()
-        chunks = list(_progress(map(_read_chunk, tasks), len(paths), progress))
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-            reading = pool.map(_read_chunk, tasks)  # submits every chunk: workers start now
-            if meanwhile:
-                meanwhile()
-            chunks = list(_progress(reading, len(paths), progress))
-    submissions, results = _assemble(chunks)
-    skipped = [(Path(path), reason) for chunk in chunks for path, reason in chunk["skipped"]]
-    return LoadResult(submissions, results, skipped, files_read=len(paths))
+    with Reading(root, workers) as reading:
+        return assemble(reading, progress=progress)

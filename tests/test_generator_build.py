@@ -14,7 +14,7 @@ from generator_files import write_raw, write_submission
 
 from collector.config import GeneratorConfig
 from collector.errors import UserError
-from generator import build, publish
+from generator import build, publish, render
 from generator.__main__ import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -187,7 +187,7 @@ def test_a_failed_render_leaves_the_old_site_and_no_staging_folder(
         (out_dir / "index.html").write_text("half a site")
         raise RuntimeError("render crashed")
 
-    monkeypatch.setattr(build, "write_site", render_halfway)
+    monkeypatch.setattr(render, "write_site", render_halfway)
 
     with pytest.raises(RuntimeError, match="render crashed"):
         build.build_site(config(tmp_path))
@@ -207,7 +207,7 @@ def test_a_disk_error_while_writing_exits_non_zero_with_one_line(
     def disk_full(pages: list, out_dir: Path, **_: object) -> int:
         raise OSError(28, "No space left on device", str(out_dir / "index.html"))
 
-    monkeypatch.setattr(build, "write_site", disk_full)
+    monkeypatch.setattr(render, "write_site", disk_full)
     capsys.readouterr()
 
     assert main(["build", "--config", str(tmp_path / "config.yaml")]) == 2

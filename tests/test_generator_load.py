@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from generator_files import submission, write_raw, write_submission
 
-from generator import load
+from generator import read
 from generator.load import load_submissions
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_reads_every_json_recursively_and_skips_dot_folders_and_other_files(
@@ -186,14 +190,11 @@ def test_the_process_pool_gives_the_same_tables_as_reading_in_process(
             workshop_id=f"ws-{number % 4}" if number % 5 else None,
         )
     write_raw(tmp_path, "broken.json", b"{")
-    calls: list[str] = []
-    in_process = load_submissions(tmp_path, workers=1, meanwhile=lambda: calls.append("here"))
-    monkeypatch.setattr(load, "IN_PROCESS_BELOW", 0)
-    monkeypatch.setattr(load, "CHUNK_SIZE", 6)
+    in_process = load_submissions(tmp_path, workers=1)
+    monkeypatch.setattr(read, "IN_PROCESS_BELOW", 0)
+    monkeypatch.setattr(read, "CHUNK_SIZE", 6)
 
-    pooled = load_submissions(tmp_path, workers=2, meanwhile=lambda: calls.append("pooled"))
-
-    assert calls == ["here", "pooled"]  # ``meanwhile`` runs once, whichever way files are read
+    pooled = load_submissions(tmp_path, workers=2)
 
     for mine, theirs in [
         (in_process.submissions, pooled.submissions),
@@ -220,3 +221,17 @@ def test_a_package_listed_twice_is_one_result_failed_if_any_listing_failed(tmp_p
         1,
         1,
     )
+
+
+def test_the_readers_need_neither_numpy_nor_pandas(tmp_path: Path) -> None:
+    """The build forks its readers before importing the rest: they must stay that lean."""
+    write_submission(tmp_path, submission_id="one", failed=["make"])
+    script = (
+        "import sys; from pathlib import Path; from generator.read import Reading\n"
+        f"with Reading(Path({str(tmp_path)!r})) as reading: chunks = reading.finish()\n"
+        "print(len(chunks[0]['path']), 'numpy' in sys.modules, 'pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert done.stdout.split() == ["1", "False", "False"]
