@@ -133,8 +133,8 @@ def build_site(
         files_read=files_read,
         skipped=skipped,
         people=n_people,
-        pages=len(pages),
-        files_written=written,
+        pages=written.pages,
+        files_written=written.files,
         seconds=time.monotonic() - started,
     )
     print("\n".join(summary.lines(site_dir)), file=sys.stderr)

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -91,8 +91,15 @@ class _Plan:
         ]
 
 
-def write_site(pages: Iterable[Page], out_dir: Path, *, title: str, generated_at: str) -> int:
-    """Write every page with its twins, plus the assets, into ``out_dir``; return files written.
+class Written(NamedTuple):
+    """What ``write_site`` wrote: pages, and files in all (twins, CSVs, charts, assets)."""
+
+    pages: int
+    files: int
+
+
+def write_site(pages: Iterable[Page], out_dir: Path, *, title: str, generated_at: str) -> Written:
+    """Write every page with its twins, plus the assets, into ``out_dir``.
 
     ``pages`` may be a generator that is still computing later pages: each page is written (or
     handed to a worker process) as soon as it arrives, so a big site renders while it is
@@ -118,7 +125,7 @@ def write_site(pages: Iterable[Page], out_dir: Path, *, title: str, generated_at
         writer.claim([path for path, _ in assets])
         for path, source in assets:
             _write_file(path, source.read_bytes())
-        return writer.finish()
+        return Written(writer.pages, writer.finish())
 
 
 def prepare() -> None:
@@ -190,6 +197,7 @@ class _Writer:
         self.folders: set[Path] = set()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
         self.work = 0
+        self.pages = 0
         self.pool: ProcessPoolExecutor | None = None
         self.pool_tried = False  # a pool is tried once; without one, ``finish`` writes all
         self.futures: list[Future[None]] = []
@@ -213,6 +221,7 @@ class _Writer:
 
     def add(self, plan: _Plan) -> None:
         self.claim(plan.files())
+        self.pages += 1
         self.work += 1 + CHART_COST * len(plan.charts)
         self.waiting += [("chart", chart) for chart in plan.charts]
         self.waiting.append(("pages", [plan]))

@@ -56,7 +56,9 @@ class _Parsed(HTMLParser):
 
 
 def _render(pages: Iterable[Page], out: Path) -> int:
-    return write_site(pages, out, title="Installation test results", generated_at=GENERATED_AT)
+    """Files written."""
+    written = write_site(pages, out, title="Installation test results", generated_at=GENERATED_AT)
+    return written.files
 
 
 @pytest.fixture(scope="module")
@@ -231,10 +233,14 @@ def test_pages_may_arrive_from_a_generator_while_workers_render(
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
     from_list = tmp_path / "list"
-    _render(sample_pages(), from_list)
+    write_site(sample_pages(), from_list, title="T", generated_at=GENERATED_AT)
     from_generator = tmp_path / "generator"
-    _render((page for page in sample_pages()), from_generator)
+    written = write_site(
+        (page for page in sample_pages()), from_generator, title="T", generated_at=GENERATED_AT
+    )
+    assert written.pages == len(sample_pages())
     assert _files(from_generator) == _files(from_list)
+    assert written.files == len(_files(from_list))
 
 
 def test_a_failure_while_pages_still_arrive_stops_the_workers(
