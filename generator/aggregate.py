@@ -495,8 +495,10 @@ def error_entries(facts: Facts) -> pd.DataFrame:
     )
     used = np.unique(facts.error_code)
     texts = facts.error_texts.iloc[used]
-    patterns = pd.Series(messages.normalise(texts).to_numpy(), index=used, dtype=object)
-    examples = pd.Series(messages.scrub(texts).to_numpy(), index=used, dtype=object)
+    patterns, examples = (
+        pd.Series(found.to_numpy(), index=used, dtype=object)
+        for found in messages.patterns_and_examples(texts)
+    )
     entries["message"] = patterns.reindex(entries["code"]).to_numpy()
     entries["text"] = texts.reindex(entries["code"]).to_numpy()
     entries["example"] = examples.reindex(entries["code"]).to_numpy()

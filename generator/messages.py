@@ -10,6 +10,7 @@ published site. Both start with the same privacy rules.
 
 Both work on whole pandas Series of *distinct* messages (vectorised regex replacement), so
 the cost grows with the number of different messages, not with the number of failures.
+``patterns_and_examples`` gives both at once for the price of one privacy pass.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ _PRIVATE: list[tuple[str, str]] = [
     (_TILDE_USER, "~<user>"),
 ]
 
-# Order matters: whole e-mails and paths go before the numbers inside them.
-_NORMALISE: list[tuple[str, str]] = [
-    *_PRIVATE,
+# What else varies between machines, applied after _PRIVATE. Order matters: whole URLs and
+# paths go before the numbers inside them.
+_GENERALISE: list[tuple[str, str]] = [
     (r"\b[A-Za-z]+://\S+", "<url>"),
     # C:\Users\<user>\..., \\server\share; then /home/<user>/..., ~/..., /usr/bin/x
     (r"(?:\b[A-Za-z]:|\\\\)[\\/](?:<user>|[^\s'\"`<>|])*", "<path>"),
@@ -79,11 +80,38 @@ def _shorten(messages: pd.Series) -> pd.Series:
     return messages.where(~too_long, messages.str.slice(0, MAX_LENGTH - 1) + "…")
 
 
+def _without_private(messages: pd.Series) -> pd.Series:
+    return _replace_all(messages.astype(object), _PRIVATE)
+
+
+def _finished(messages: pd.Series) -> pd.Series:
+    return _shorten(messages.str.strip())
+
+
+def _pattern(private_free: pd.Series) -> pd.Series:
+    """The pattern of messages already without private parts, worked out once per distinct
+    text: messages that differed only in a user name are the same text by now."""
+    codes, distinct = pd.factorize(private_free, use_na_sentinel=False)
+    patterns = _finished(_replace_all(pd.Series(distinct, dtype=object), _GENERALISE))
+    return pd.Series(patterns.to_numpy()[codes], index=private_free.index, dtype=object)
+
+
 def normalise(messages: pd.Series) -> pd.Series:
     """Each message reduced to its pattern: what stays the same across machines."""
-    return _shorten(_replace_all(messages.astype(object), _NORMALISE).str.strip())
+    return _pattern(_without_private(messages))
 
 
 def scrub(messages: pd.Series) -> pd.Series:
     """Each message kept readable, minus what identifies a person (the ``_PRIVATE`` rules)."""
-    return _shorten(_replace_all(messages.astype(object), _PRIVATE).str.strip())
+    return _finished(_without_private(messages))
+
+
+def patterns_and_examples(messages: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``normalise(messages)`` and ``scrub(messages)``, with the privacy rules applied once.
+
+    Normalising starts with the same ``_PRIVATE`` rules that scrubbing applies, so the
+    pattern is computed from the scrubbed text (before stripping and shortening), which
+    gives the same result as normalising the raw text.
+    """
+    private_free = _without_private(messages)
+    return _pattern(private_free), _finished(private_free)
