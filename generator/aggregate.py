@@ -16,6 +16,7 @@ home-folder user names first, because anyone can put anything into a submission.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +120,29 @@ def _distinct_pairs(a: np.ndarray, b: np.ndarray, size_b: int) -> tuple[np.ndarr
     """The distinct (a, b) pairs among parallel code arrays."""
     flat = pd.unique(_combined(a, b, size_b))  # hash-based: no need to sort
     return flat // size_b, flat % size_b
+
+
+def _ranks(labels: list[str]) -> np.ndarray:
+    """Each label's place in alphabetical order: sorting codes by it sorts them by label."""
+    ranks = np.empty(len(labels), dtype=np.int64)
+    ranks[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(len(labels))
+    return ranks
+
+
+def _rows_by_code(codes: np.ndarray, columns: dict[str, np.ndarray]) -> dict[int, list[Row]]:
+    """Parallel ``columns`` (rows already sorted by ``codes``) -> plain-dict rows per code.
+
+    Thousands of workshop pages each need a few rows: building all rows in one pass and
+    slicing them is much cheaper than a loop per workshop. ``tolist`` turns numpy values into
+    the plain ints and strings a JSON context needs.
+    """
+    if not len(codes):
+        return {}
+    names = list(columns)
+    values = zip(*(column.tolist() for column in columns.values()), strict=True)
+    rows = [dict(zip(names, row, strict=True)) for row in values]
+    bounds = [0, *(np.flatnonzero(np.diff(codes)) + 1).tolist(), len(rows)]
+    return {int(codes[start]): rows[start:end] for start, end in itertools.pairwise(bounds)}
 
 
 # --- facts: the whole dataset as integer codes -----------------------------------------------
@@ -483,59 +507,66 @@ def _package_weekly(facts: Facts) -> dict[int, list[Row]]:
     return result
 
 
-def error_entries(facts: Facts) -> pd.DataFrame:
-    """One row per failed entry with an error text: package, submission, group, raw text and
-    its scrubbed form (what may be published as an example).
+@dataclass(frozen=True)
+class Errors:
+    """The failed entries that carry an error text, with codes instead of texts.
 
-    Messages are normalised and scrubbed once per *distinct* text, then spread over the
-    entries, so every later grouping only picks among ready-made examples.
+    ``entries`` has one row per such entry: ``package``, ``sub``, ``text`` (a code into the
+    distinct raw texts) and ``message`` (a code into the distinct normalised patterns). Both
+    codes are numbered in alphabetical order of their texts, so that sorting and grouping by
+    them is integer work that still orders rows as the texts would.
     """
+
+    entries: pd.DataFrame
+    messages: np.ndarray  # message code -> normalised pattern
+    examples: np.ndarray  # text code -> scrubbed text (what may be published)
+
+
+def error_entries(facts: Facts) -> Errors:
+    """Normalise and scrub each distinct error text once, then give every entry its codes."""
+    text, texts = pd.factorize(facts.error_texts.to_numpy()[facts.error_code], sort=True)
+    patterns, examples = messages.patterns_and_examples(pd.Series(texts, dtype=object))
+    message_of_text, patterns = pd.factorize(patterns, sort=True)
     entries = pd.DataFrame(
-        {"package": facts.error_package, "sub": facts.error_sub, "code": facts.error_code}
+        {
+            "package": facts.error_package,
+            "sub": facts.error_sub,
+            "text": text,
+            "message": message_of_text[text],
+        }
     )
-    used = np.unique(facts.error_code)
-    texts = facts.error_texts.iloc[used]
-    patterns, examples = (
-        pd.Series(found.to_numpy(), index=used, dtype=object)
-        for found in messages.patterns_and_examples(texts)
-    )
-    entries["message"] = patterns.reindex(entries["code"]).to_numpy()
-    entries["text"] = texts.reindex(entries["code"]).to_numpy()
-    entries["example"] = examples.reindex(entries["code"]).to_numpy()
-    return entries
+    return Errors(entries, patterns.to_numpy(dtype=object), examples.to_numpy(dtype=object))
 
 
 def _message_groups(entries: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per ``keys`` + message: how many entries, and the group's example.
+    """Per ``keys`` + message: how many entries (``count``), and the ``text`` code of the
+    group's example, its most frequent raw text (ties: alphabetical).
 
-    The example is the group's most frequent raw text (ties: alphabetical), then scrubbed.
     Sorted by ``keys``, then count descending, then message.
     """
-    counts = (
-        entries.value_counts([*keys, "message", "text", "example"]).rename("count").reset_index()
-    )
-    counts = counts.sort_values(
+    counts = entries.value_counts([*keys, "message", "text"], sort=False).rename("count")
+    counts = counts.reset_index().sort_values(
         [*keys, "message", "count", "text"], ascending=[True] * (len(keys) + 1) + [False, True]
     )
     groups = counts.groupby([*keys, "message"], sort=False).agg(
-        count=("count", "sum"), example=("example", "first")
+        count=("count", "sum"), text=("text", "first")
     )
-    groups = groups.reset_index()
-    return groups.sort_values(
+    return groups.reset_index().sort_values(
         [*keys, "count", "message"], ascending=[True] * len(keys) + [False, True]
     )
 
 
-def error_groups(facts: Facts, view: View, entries: pd.DataFrame) -> dict[int, list[Row]]:
+def error_groups(facts: Facts, view: View, errors: Errors) -> dict[int, list[Row]]:
     """Per package code: the most common normalised messages, each with a scrubbed example.
 
     ``count`` counts failed attempts; ``users`` the people whose latest attempt shows the
     message, and ``systems`` the operating systems of those people, so a reader can tell a
     Windows-only error from one everybody sees.
     """
+    entries = errors.entries
     if entries.empty:
         return {}
-    groups = _message_groups(entries, ["package"])
+    groups = _message_groups(entries, ["package"]).groupby("package").head(TOP_ERRORS)
     latest = entries[view.latest[entries["sub"].to_numpy()]]
     system = facts.dims["system"]
     per_system = (
@@ -543,36 +574,30 @@ def error_groups(facts: Facts, view: View, entries: pd.DataFrame) -> dict[int, l
             {
                 "package": latest["package"].to_numpy(),
                 "message": latest["message"].to_numpy(),
-                "system": np.asarray(system.labels, dtype=object)[
-                    system.codes[latest["sub"].to_numpy()]
-                ],
+                "system": system.codes[latest["sub"].to_numpy()],
             }
         )
         .value_counts()
         .rename("users")
         .reset_index()
     )
-    systems: dict[tuple[int, str], list[Row]] = {}
+    systems: dict[tuple[int, int], list[Row]] = {}
     for row in per_system.itertuples(index=False):
-        systems.setdefault((int(row.package), row.message), []).append(
-            {"system": row.system, "users": int(row.users)}
+        systems.setdefault((row.package, row.message), []).append(
+            {"system": system.labels[row.system], "users": int(row.users)}
         )
     result: dict[int, list[Row]] = {}
     for row in groups.itertuples(index=False):
-        rows = result.setdefault(int(row.package), [])
-        if len(rows) < TOP_ERRORS:
-            on_systems = _sorted_rows(
-                systems.get((int(row.package), row.message), []), "users", "system"
-            )
-            rows.append(
-                {
-                    "message": row.message,
-                    "count": int(row.count),
-                    "example": row.example,
-                    "users": sum(found["users"] for found in on_systems),
-                    "systems": on_systems,
-                }
-            )
+        on_systems = _sorted_rows(systems.get((row.package, row.message), []), "users", "system")
+        result.setdefault(int(row.package), []).append(
+            {
+                "message": errors.messages[row.message],
+                "count": int(row.count),
+                "example": errors.examples[row.text],
+                "users": sum(found["users"] for found in on_systems),
+                "systems": on_systems,
+            }
+        )
     return result
 
 
@@ -620,26 +645,76 @@ def _error_csv_row(error: Row) -> Row:
 # --- workshops ----------------------------------------------------------------------------------
 
 
-def _workshop_errors(
-    facts: Facts, view: View, entries: pd.DataFrame
-) -> dict[tuple[int, int], tuple[str, str]]:
+def _workshop_top_errors(facts: Facts, view: View, errors: Errors) -> tuple[np.ndarray, np.ndarray]:
     """Per (workshop, package) code: the most common message among the participants' latest
-    attempts, with its scrubbed example: what an instructor will see the week before."""
-    latest = entries[view.latest[entries["sub"].to_numpy()]].copy()
-    latest["workshop"] = facts.workshop.codes[latest["sub"].to_numpy()]
+    attempts, and its scrubbed example (None where there is none): what an instructor will see
+    the week before. Two [workshop, package] arrays, so a workshop's rows need no lookups."""
+    shape = len(facts.workshop), len(facts.packages)
+    message = np.full(shape, None, dtype=object)
+    example = np.full(shape, None, dtype=object)
+    entries = errors.entries
+    latest = entries[view.latest[entries["sub"].to_numpy()]]
+    latest = latest.assign(workshop=facts.workshop.codes[latest["sub"].to_numpy()])
     latest = latest[latest["workshop"] != facts.no_workshop]
     if latest.empty:
-        return {}
+        return message, example
     top = _message_groups(latest, ["workshop", "package"]).groupby(["workshop", "package"]).head(1)
-    return {
-        (int(row.workshop), int(row.package)): (row.message, row.example)
-        for row in top.itertuples(index=False)
-    }
+    cell = top["workshop"].to_numpy(), top["package"].to_numpy()
+    message[cell] = errors.messages[top["message"].to_numpy()]
+    example[cell] = errors.examples[top["text"].to_numpy()]
+    return message, example
 
 
-def workshop_pages(
-    facts: Facts, view: View, entries: pd.DataFrame, min_participants: int
-) -> list[Page]:
+def _workshop_packages(facts: Facts, view: View, errors: Errors) -> dict[int, list[Row]]:
+    """Per workshop code: the packages its participants' latest attempts failed, with how many
+    failed and tested each and the most common error; most failing participants first."""
+    sizes = len(facts.workshop), len(facts.packages)
+    workshop = facts.workshop.codes
+    tested = view.entry_latest
+    failed = tested & facts.failed
+    failing = _pair_counts(workshop[facts.sub[failed]], facts.package[failed], *sizes)
+    testing = _pair_counts(workshop[facts.sub[tested]], facts.package[tested], *sizes)
+    top_error, top_example = _workshop_top_errors(facts, view, errors)
+    code, package = np.nonzero(failing)
+    order = np.lexsort((_ranks(facts.packages.labels)[package], -failing[code, package], code))
+    code, package = code[order], package[order]
+    names = np.asarray(facts.packages.labels, dtype=object)
+    hrefs = np.asarray([package_path(name) for name in facts.packages.labels], dtype=object)
+    return _rows_by_code(
+        code,
+        {
+            "name": names[package],
+            "href": hrefs[package],
+            "failing_participants": failing[code, package],
+            "tested_participants": testing[code, package],
+            "top_error": top_error[code, package],
+            "top_error_example": top_example[code, package],
+        },
+    )
+
+
+def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, list[Row]]:
+    """Per workshop code: participants (and failing ones) by one dimension, most first."""
+    coded = facts.dims[dim]
+    workshops = facts.workshop.codes[people]
+    values = coded.codes[people]
+    sizes = len(facts.workshop), len(coded)
+    total = _pair_counts(workshops, values, *sizes)
+    failing = _pair_counts(workshops, values, *sizes, weights=facts.failing[people])
+    code, value = np.nonzero(total)
+    order = np.lexsort((_ranks(coded.labels)[value], -total[code, value], code))
+    code, value = code[order], value[order]
+    return _rows_by_code(
+        code,
+        {
+            dim: np.asarray(coded.labels, dtype=object)[value],
+            "participants": total[code, value],
+            "participants_failing": failing[code, value],
+        },
+    )
+
+
+def workshop_pages(facts: Facts, view: View, errors: Errors, min_participants: int) -> list[Page]:
     """The workshops index (most recent first) plus one page per workshop with enough
     participants."""
     people = view.latest  # one row per person: their latest attempt
@@ -650,65 +725,33 @@ def workshop_pages(
     failing = np.bincount(workshop[people & listed & facts.failing], minlength=n)
     seen = pd.Series(facts.received[listed]).groupby(workshop[listed]).agg(["min", "max"])
     first, last = (_iso_dates(seen[end]).to_dict() for end in ("min", "max"))
-
-    latest_entries = view.entry_latest & facts.failed
-    entry_workshop = workshop[facts.sub[latest_entries]]
-    failing_packages = _pair_counts(
-        entry_workshop, facts.package[latest_entries], n, len(facts.packages)
-    )
-    tested_packages = _pair_counts(
-        workshop[facts.sub[view.entry_latest]],
-        facts.package[view.entry_latest],
-        n,
-        len(facts.packages),
-    )
-    top_errors = _workshop_errors(facts, view, entries)
+    packages = _workshop_packages(facts, view, errors)
     systems = _participants_by(facts, people, "system")
     pythons = _participants_by(facts, people, "python_version")
-    package_refs = [_package_ref(facts, p) for p in range(len(facts.packages))]
-    shown = [
-        code
-        for code in range(n)
-        if code != facts.no_workshop and participants[code] >= min_participants
-    ]
-    hidden = sum(
-        1
-        for code in range(n)
-        if code != facts.no_workshop and 0 < participants[code] < min_participants
-    )
+    counted = np.arange(n) != facts.no_workshop
+    shown = np.flatnonzero(counted & (participants >= min_participants)).tolist()
+    hidden = int(np.count_nonzero(counted & (participants > 0) & (participants < min_participants)))
     index_rows, pages = [], []
     for code in shown:
         name = facts.workshop.labels[code]
-        row = {
-            "name": name,
-            "href": workshop_path(name),
+        href = workshop_path(name)
+        figures = {
             "participants": int(participants[code]),
             "participants_failing": int(failing[code]),
             "first_seen": first[code],
             "last_seen": last[code],
         }
-        index_rows.append(row)
-        packages = []
-        for p in np.flatnonzero(failing_packages[code]):
-            message, example = top_errors.get((code, int(p)), (None, None))
-            packages.append(
-                {
-                    **package_refs[p],
-                    "failing_participants": int(failing_packages[code, p]),
-                    "tested_participants": int(tested_packages[code, p]),
-                    "top_error": message,
-                    "top_error_example": example,
-                }
-            )
+        index_rows.append({"name": name, "href": href, **figures})
         context = {
-            **_without_href(row),
-            "packages": _sorted_rows(packages, "failing_participants", "name"),
-            "systems": systems[code],
-            "python_versions": pythons[code],
+            "name": name,
+            **figures,
+            "packages": packages.get(code, []),
+            "systems": systems.get(code, []),
+            "python_versions": pythons.get(code, []),
         }
         # No CSV per workshop: a site has thousands of workshops, and the JSON twin holds
         # the same rows (the workshops index is a CSV).
-        pages.append(Page(path=row["href"], template="workshop.html", title=name, context=context))
+        pages.append(Page(path=href, template="workshop.html", title=name, context=context))
     # Most recent first: an instructor looks for next week's workshop, not the biggest one.
     index_rows = sorted(index_rows, key=lambda row: row["name"])
     index_rows.sort(key=lambda row: row["last_seen"], reverse=True)
@@ -720,26 +763,6 @@ def workshop_pages(
         tables={"workshops": [_without_href(row) for row in index_rows]},
     )
     return [index, *pages]
-
-
-def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, list[Row]]:
-    """Per workshop code: participants (and failing ones) by one dimension."""
-    coded = facts.dims[dim]
-    workshops = facts.workshop.codes[people]
-    values = coded.codes[people]
-    sizes = len(facts.workshop), len(coded)
-    total = _pair_counts(workshops, values, *sizes)
-    failing = _pair_counts(workshops, values, *sizes, weights=facts.failing[people])
-    rows: dict[int, list[Row]] = {code: [] for code in range(len(facts.workshop))}
-    for code, value in np.argwhere(total):
-        rows[int(code)].append(
-            {
-                dim: coded.labels[value],
-                "participants": int(total[code, value]),
-                "participants_failing": int(failing[code, value]),
-            }
-        )
-    return {code: _sorted_rows(found, "participants", dim) for code, found in rows.items()}
 
 
 def _iso_dates(ns: pd.Series) -> pd.Series:
@@ -916,11 +939,11 @@ def build_pages(
         )
     rows = _package_rows(facts, package_counts(facts, everything))
     breakdowns = _breakdowns(facts, everything)
-    entries = error_entries(facts)
-    errors = error_groups(facts, everything, entries)
+    error_texts = error_entries(facts)
+    errors = error_groups(facts, everything, error_texts)
     pages.append(packages_index_page(rows))
     pages.extend(package_pages(facts, everything, rows, breakdowns, errors))
-    pages.extend(workshop_pages(facts, everything, entries, min_workshop_participants))
+    pages.extend(workshop_pages(facts, everything, error_texts, min_workshop_participants))
     pages.append(matrix_page(facts, everything, rows, breakdowns))
     pages.append(compare_page(facts, everything, rows, breakdowns, errors))
     pages.append(submit_page())
