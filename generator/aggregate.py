@@ -75,6 +75,21 @@ def _coded(
     return Coded(codes.astype(np.int32), [str(label) for label in uniques])
 
 
+def _joined(first: pd.Series, second: pd.Series) -> pd.Series:
+    """``first + " " + second`` per row (a missing part is empty), as a categorical: the texts
+    are joined once per distinct pair, as there are far fewer pairs than rows."""
+    a, b = pd.Categorical(first), pd.Categorical(second)
+    size_b = len(b.categories) + 1
+    # Code 0 is a missing part, so that it joins as "".
+    first_code, second_code = (c.codes.astype(np.int64) + 1 for c in (a, b))
+    pair, distinct = pd.factorize(_combined(first_code, second_code, size_b))
+    first_texts = np.array(["", *a.categories.astype(str)], dtype=object)
+    second_texts = np.array(["", *b.categories.astype(str)], dtype=object)
+    texts = first_texts[distinct // size_b] + " " + second_texts[distinct % size_b]
+    codes, labels = pd.factorize(texts)  # "a b" + "c" and "a" + "b c" are one text
+    return pd.Series(pd.Categorical.from_codes(codes[pair], categories=labels))
+
+
 def _strip(values: pd.Series) -> pd.Series:
     return values.str.strip()
 
@@ -93,6 +108,13 @@ def _python_minor(values: pd.Series) -> pd.Series:
     """Python "3.11.6" -> "3.11": patch releases would split every table into slivers."""
     minor = values.str.extract(r"^\s*(\d+\.\d+)", expand=False)
     return minor.fillna(values.str.strip())
+
+
+def _inverse(positions: np.ndarray) -> np.ndarray:
+    """The rows in order, from each row's position in that order (a permutation's inverse)."""
+    rows = np.empty_like(positions)
+    rows[positions] = np.arange(len(positions))
+    return rows
 
 
 def _week_labels(received: pd.Series) -> Coded:
@@ -141,8 +163,12 @@ def _rows_by_code(codes: np.ndarray, columns: dict[str, np.ndarray]) -> dict[int
     names = list(columns)
     values = zip(*(column.tolist() for column in columns.values()), strict=True)
     rows = [dict(zip(names, row, strict=True)) for row in values]
-    bounds = [0, *(np.flatnonzero(np.diff(codes)) + 1).tolist(), len(rows)]
-    return {int(codes[start]): rows[start:end] for start, end in itertools.pairwise(bounds)}
+    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    slices = itertools.pairwise([*starts.tolist(), len(rows)])
+    return {
+        code: rows[start:end]
+        for code, (start, end) in zip(codes[starts].tolist(), slices, strict=True)
+    }
 
 
 # --- facts: the whole dataset as integer codes -----------------------------------------------
@@ -155,7 +181,7 @@ class Facts:
     # per submission
     person: np.ndarray
     received: np.ndarray  # ns since the epoch
-    attempt_order: np.ndarray
+    by_attempt: np.ndarray  # submission numbers in (person, time) order: people's attempt_order
     failing: np.ndarray  # bool: at least one failed install
     week: Coded
     dims: dict[str, Coded]  # BREAKDOWNS -> coded column
@@ -183,10 +209,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
     dims = {
         "system": _coded(people["system"], _strip),
         "distribution": _coded(
-            people["distribution_name"].astype(object).fillna("").astype(str)
-            + " "
-            + people["distribution_version"].astype(object).fillna("").astype(str),
-            _strip,
+            _joined(people["distribution_name"], people["distribution_version"]), _strip
         ),
         "machine": _coded(people["machine"], _machine),
         "python_version": _coded(people["python_version"], _python_minor),
@@ -199,7 +222,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
     return Facts(
         person=people["person"].to_numpy(np.int32),
         received=pd.DatetimeIndex(people["received_at"]).as_unit("ns").asi8,
-        attempt_order=people["attempt_order"].to_numpy(np.int64),
+        by_attempt=_inverse(people["attempt_order"].to_numpy(np.int64)),
         failing=people["n_failed"].to_numpy() > 0,
         week=_week_labels(people["received_at"]),
         dims=dims,
@@ -234,8 +257,7 @@ class View:
 def make_view(facts: Facts, since_ns: int | None) -> View:
     """The period from ``since_ns`` (nanoseconds since the epoch) on; None for all time."""
     in_window = np.ones(len(facts.person), bool) if since_ns is None else facts.received >= since_ns
-    ordered = np.argsort(facts.attempt_order)
-    ordered = ordered[in_window[ordered]]
+    ordered = facts.by_attempt[in_window[facts.by_attempt]]
     person = facts.person[ordered]
     last = np.r_[person[1:] != person[:-1], True] if len(person) else np.zeros(0, bool)
     latest = np.zeros(len(facts.person), bool)

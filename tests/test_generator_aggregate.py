@@ -308,6 +308,30 @@ def test_breakdowns_label_distributions_python_minor_versions_and_missing_values
     assert context["breakdowns"]["distribution"][0]["value"] == "Ubuntu 22.04"
 
 
+def test_a_distribution_is_its_name_and_version_with_missing_parts_left_out(
+    tmp_path: Path,
+) -> None:
+    # "Arch Linux" + "" and "Arch" + "Linux" read the same, so they are one row.
+    for user, name, version in [
+        ("a", "Arch Linux", None),
+        ("b", "Arch", "Linux"),
+        ("c", None, "22.04"),
+        ("d", None, None),
+        ("e", "Ubuntu", "22.04"),
+    ]:
+        info = {"system": "Linux", "distribution_name": name, "distribution_version": version}
+        write_submission(tmp_path, user_id=user, user_system_info=info)
+
+    breakdown = pages_for(tmp_path)[package_path("Git (git)")].context["breakdowns"]
+
+    assert [(row["value"], row["tested_users"]) for row in breakdown["distribution"]] == [
+        ("Arch Linux", 2),
+        ("22.04", 1),
+        ("Ubuntu 22.04", 1),
+        ("unknown", 1),
+    ]
+
+
 def test_machine_aliases_are_one_architecture_everywhere(tmp_path: Path) -> None:
     for user, machine in [
         ("a", "AMD64"),
