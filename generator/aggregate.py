@@ -151,6 +151,20 @@ def _ranks(labels: list[str]) -> np.ndarray:
     return ranks
 
 
+def _cells_by_count(counts: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero cells (code, label code) of a [code, label] table of counts, by code, then
+    in the report's sort order: count descending, then label."""
+    code, label = np.nonzero(counts)
+    order = np.lexsort((_ranks(labels)[label], -counts[code, label], code))
+    return code[order], label[order]
+
+
+def _rates(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``rate`` for each pair, as an array to put beside other columns."""
+    rates = [rate(p, w) for p, w in zip(part.tolist(), whole.tolist(), strict=True)]
+    return np.array(rates, dtype=object)
+
+
 def _rows_by_code(codes: np.ndarray, columns: dict[str, np.ndarray]) -> dict[int, list[Row]]:
     """Parallel ``columns`` (rows already sorted by ``codes``) -> plain-dict rows per code.
 
@@ -189,15 +203,15 @@ class Facts:
     # per (submission, package) entry: the loader keeps one per package and submission
     sub: np.ndarray
     package: np.ndarray
-    failed: np.ndarray
     version: np.ndarray
     packages: Coded  # package labels (codes: the same as ``package``)
     versions: list[str]
     no_workshop: int  # the workshop code that means "none"
-    # per failed entry that has an error text
-    error_package: np.ndarray
-    error_sub: np.ndarray
-    error_code: np.ndarray
+    # per failed entry: about a tenth of the entries, and all that failure figures need
+    failure_sub: np.ndarray
+    failure_package: np.ndarray
+    failure_version: np.ndarray
+    failure_error: np.ndarray  # code into ``error_texts``; -1: no error text
     error_texts: pd.Series  # distinct raw texts, indexed by code
 
 
@@ -217,8 +231,9 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
     packages = _coded(results["name"], _strip)
     versions = _coded(results["version"], _strip)
     workshop = _coded(people["workshop"], _strip, missing=NO_WORKSHOP)
-    errors = pd.Categorical(results["error"])
-    with_error = results["failed"].to_numpy(bool) & (np.asarray(errors.codes) >= 0)
+    failed = results["failed"].to_numpy(bool)
+    errors = pd.Categorical(results["error"][failed])
+    sub = results["sub"].to_numpy(np.int32)
     return Facts(
         person=people["person"].to_numpy(np.int32),
         received=pd.DatetimeIndex(people["received_at"]).as_unit("ns").asi8,
@@ -228,15 +243,15 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         dims=dims,
         workshop=workshop,
         no_workshop=workshop.labels.index(NO_WORKSHOP),
-        sub=results["sub"].to_numpy(np.int32),
+        sub=sub,
         package=packages.codes,
-        failed=results["failed"].to_numpy(bool),
         version=versions.codes,
         packages=packages,
         versions=versions.labels,
-        error_package=packages.codes[with_error],
-        error_sub=results["sub"].to_numpy(np.int32)[with_error],
-        error_code=np.asarray(errors.codes)[with_error].astype(np.int32),
+        failure_sub=sub[failed],
+        failure_package=packages.codes[failed],
+        failure_version=versions.codes[failed],
+        failure_error=np.asarray(errors.codes, dtype=np.int32),
         error_texts=pd.Series(errors.categories, dtype=object),
     )
 
@@ -252,6 +267,8 @@ class View:
     latest: np.ndarray  # per submission: the person's newest attempt within the period
     entry_in_window: np.ndarray  # per entry
     entry_latest: np.ndarray  # per entry
+    failure_in_window: np.ndarray  # per failed entry
+    failure_latest: np.ndarray  # per failed entry
 
 
 def make_view(facts: Facts, since_ns: int | None) -> View:
@@ -262,7 +279,14 @@ def make_view(facts: Facts, since_ns: int | None) -> View:
     last = np.r_[person[1:] != person[:-1], True] if len(person) else np.zeros(0, bool)
     latest = np.zeros(len(facts.person), bool)
     latest[ordered[last]] = True
-    return View(in_window, latest, in_window[facts.sub], latest[facts.sub])
+    return View(
+        in_window,
+        latest,
+        in_window[facts.sub],
+        latest[facts.sub],
+        in_window[facts.failure_sub],
+        latest[facts.failure_sub],
+    )
 
 
 # --- the figures --------------------------------------------------------------------------------
@@ -271,18 +295,18 @@ def make_view(facts: Facts, since_ns: int | None) -> View:
 def package_counts(facts: Facts, view: View) -> pd.DataFrame:
     """Per package code: tested/failing users (latest), failing users and attempts (all)."""
     n = len(facts.packages)
-    pkg, failed = facts.package, facts.failed
-    latest, window = view.entry_latest, view.entry_in_window
+    failures = view.failure_in_window
+    failed_package = facts.failure_package[failures]
     _, failing_packages = _distinct_pairs(
-        facts.person[facts.sub[window & failed]], pkg[window & failed], n
+        facts.person[facts.failure_sub[failures]], failed_package, n
     )
     return pd.DataFrame(
         {
-            "tested_users": np.bincount(pkg[latest], minlength=n),
-            "failing_users": np.bincount(pkg[latest & failed], minlength=n),
+            "tested_users": np.bincount(facts.package[view.entry_latest], minlength=n),
+            "failing_users": np.bincount(facts.failure_package[view.failure_latest], minlength=n),
             "failing_users_all_attempts": np.bincount(failing_packages, minlength=n),
-            "attempts": np.bincount(pkg[window], minlength=n),
-            "failed_attempts": np.bincount(pkg[window & failed], minlength=n),
+            "attempts": np.bincount(facts.package[view.entry_in_window], minlength=n),
+            "failed_attempts": np.bincount(failed_package, minlength=n),
         }
     )
 
@@ -336,15 +360,15 @@ def _weekly(facts: Facts, view: View) -> list[Row]:
 
 def _failing_versions(facts: Facts, view: View) -> list[Row]:
     n_versions = len(facts.versions)
-    failed = facts.failed
-    latest = view.entry_latest & failed
+    package, version = facts.failure_package, facts.failure_version
+    latest = view.failure_latest
     latest_counts = pd.Series(
-        _combined(facts.package[latest], facts.version[latest], n_versions)
+        _combined(package[latest], version[latest], n_versions)
     ).value_counts()
-    window = view.entry_in_window & failed
-    keys = _combined(facts.package[window], facts.version[window], n_versions)
+    window = view.failure_in_window
+    keys = _combined(package[window], version[window], n_versions)
     _, distinct_keys = _distinct_pairs(
-        facts.person[facts.sub[window]], keys, len(facts.packages) * n_versions
+        facts.person[facts.failure_sub[window]], keys, len(facts.packages) * n_versions
     )
     all_counts = pd.Series(distinct_keys).value_counts()
     rows = []
@@ -456,31 +480,27 @@ def packages_index_page(rows: list[Row]) -> Page:
 
 
 def _breakdowns(facts: Facts, view: View) -> dict[str, dict[int, list[Row]]]:
-    """Per dimension, per package code: rows {value, tested_users, failing_users, rate}."""
-    latest = view.entry_latest
-    package = facts.package[latest]
-    failed = facts.failed[latest]
-    subs = facts.sub[latest]
+    """Per dimension, per package code: rows {value, tested_users, failing_users, rate}, most
+    tested first."""
+    latest, failures = view.entry_latest, view.failure_latest
+    package, subs = facts.package[latest], facts.sub[latest]
+    failed_package, failed_subs = facts.failure_package[failures], facts.failure_sub[failures]
+    n = len(facts.packages)
     result: dict[str, dict[int, list[Row]]] = {}
     for dim in BREAKDOWNS:
         coded = facts.dims[dim]
-        values = coded.codes[subs]
-        n = len(facts.packages)
-        tested = _pair_counts(package, values, n, len(coded))
-        failing = _pair_counts(package, values, n, len(coded), weights=failed)
-        per_package: dict[int, list[Row]] = {}
-        for code, column in np.argwhere(tested):
-            per_package.setdefault(int(code), []).append(
-                {
-                    "value": coded.labels[column],
-                    "tested_users": int(tested[code, column]),
-                    "failing_users": int(failing[code, column]),
-                    "failure_rate": rate(failing[code, column], tested[code, column]),
-                }
-            )
-        result[dim] = {
-            code: _sorted_rows(rows, "tested_users", "value") for code, rows in per_package.items()
-        }
+        tested = _pair_counts(package, coded.codes[subs], n, len(coded))
+        failing = _pair_counts(failed_package, coded.codes[failed_subs], n, len(coded))
+        code, value = _cells_by_count(tested, coded.labels)
+        result[dim] = _rows_by_code(
+            code,
+            {
+                "value": np.asarray(coded.labels, dtype=object)[value],
+                "tested_users": tested[code, value],
+                "failing_users": failing[code, value],
+                "failure_rate": _rates(failing[code, value], tested[code, value]),
+            },
+        )
     return result
 
 
@@ -490,7 +510,10 @@ def _versions(facts: Facts, view: View) -> dict[int, list[Row]]:
     n_versions = len(facts.versions)
     keys = _combined(facts.package[latest], facts.version[latest], n_versions)
     users = pd.Series(keys).value_counts()
-    failing = pd.Series(keys[facts.failed[latest]]).value_counts()
+    failures = view.failure_latest
+    failing = pd.Series(
+        _combined(facts.failure_package[failures], facts.failure_version[failures], n_versions)
+    ).value_counts()
     result: dict[int, list[Row]] = {}
     for key, count in users.items():
         package, version = divmod(int(key), n_versions)
@@ -516,7 +539,9 @@ def _package_weekly(facts: Facts) -> dict[int, list[Row]]:
     weeks = facts.week.codes[facts.sub]
     n = len(facts.packages)
     attempts = _pair_counts(facts.package, weeks, n, len(facts.week))
-    failed = _pair_counts(facts.package, weeks, n, len(facts.week), weights=facts.failed)
+    failed = _pair_counts(
+        facts.failure_package, facts.week.codes[facts.failure_sub], n, len(facts.week)
+    )
     result: dict[int, list[Row]] = {}
     for package, week in np.argwhere(attempts):
         result.setdefault(int(package), []).append(
@@ -546,13 +571,15 @@ class Errors:
 
 def error_entries(facts: Facts) -> Errors:
     """Normalise and scrub each distinct error text once, then give every entry its codes."""
-    text, texts = pd.factorize(facts.error_texts.to_numpy()[facts.error_code], sort=True)
+    with_text = facts.failure_error >= 0
+    raw = facts.error_texts.to_numpy()[facts.failure_error[with_text]]
+    text, texts = pd.factorize(raw, sort=True)
     patterns, examples = messages.patterns_and_examples(pd.Series(texts, dtype=object))
     message_of_text, patterns = pd.factorize(patterns, sort=True)
     entries = pd.DataFrame(
         {
-            "package": facts.error_package,
-            "sub": facts.error_sub,
+            "package": facts.failure_package[with_text],
+            "sub": facts.failure_sub[with_text],
             "text": text,
             "message": message_of_text[text],
         }
@@ -692,14 +719,13 @@ def _workshop_packages(facts: Facts, view: View, errors: Errors) -> dict[int, li
     failed and tested each and the most common error; most failing participants first."""
     sizes = len(facts.workshop), len(facts.packages)
     workshop = facts.workshop.codes
-    tested = view.entry_latest
-    failed = tested & facts.failed
-    failing = _pair_counts(workshop[facts.sub[failed]], facts.package[failed], *sizes)
+    tested, failed = view.entry_latest, view.failure_latest
+    failing = _pair_counts(
+        workshop[facts.failure_sub[failed]], facts.failure_package[failed], *sizes
+    )
     testing = _pair_counts(workshop[facts.sub[tested]], facts.package[tested], *sizes)
     top_error, top_example = _workshop_top_errors(facts, view, errors)
-    code, package = np.nonzero(failing)
-    order = np.lexsort((_ranks(facts.packages.labels)[package], -failing[code, package], code))
-    code, package = code[order], package[order]
+    code, package = _cells_by_count(failing, facts.packages.labels)
     names = np.asarray(facts.packages.labels, dtype=object)
     hrefs = np.asarray([package_path(name) for name in facts.packages.labels], dtype=object)
     return _rows_by_code(
@@ -723,9 +749,7 @@ def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, li
     sizes = len(facts.workshop), len(coded)
     total = _pair_counts(workshops, values, *sizes)
     failing = _pair_counts(workshops, values, *sizes, weights=facts.failing[people])
-    code, value = np.nonzero(total)
-    order = np.lexsort((_ranks(coded.labels)[value], -total[code, value], code))
-    code, value = code[order], value[order]
+    code, value = _cells_by_count(total, coded.labels)
     return _rows_by_code(
         code,
         {
