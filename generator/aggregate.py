@@ -17,7 +17,7 @@ home-folder user names first, because anyone can put anything into a submission.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -957,6 +957,42 @@ def submit_page() -> Page:
 # --- the whole site -----------------------------------------------------------------------------
 
 
+def iter_pages(
+    people: pd.DataFrame,
+    results: pd.DataFrame,
+    *,
+    now: pd.Timestamp,
+    generated_at: str,
+    title: str,
+    min_workshop_participants: int = 1,
+) -> Iterator[Page]:
+    """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
+
+    The pages with charts (overviews, matrix, packages), whose drawing is the slow part of
+    rendering, come first, and the thousands of chartless workshop pages last, so that a
+    renderer can start on the charts while the rest is still being aggregated. The tables
+    are read only before the first page comes.
+    """
+    facts = collect_facts(people, results)
+    everything = make_view(facts, None)
+    yield overview_page(facts, everything, title=title, generated_at=generated_at, window_days=None)
+    for days in WINDOWS:
+        since = (now - pd.Timedelta(days=days)).value
+        yield overview_page(
+            facts, make_view(facts, since), title=title, generated_at=generated_at, window_days=days
+        )
+    rows = _package_rows(facts, package_counts(facts, everything))
+    breakdowns = _breakdowns(facts, everything)
+    yield matrix_page(facts, everything, rows, breakdowns)
+    error_texts = error_entries(facts)
+    errors = error_groups(facts, everything, error_texts)
+    yield from package_pages(facts, everything, rows, breakdowns, errors)
+    yield packages_index_page(rows)
+    yield compare_page(facts, everything, rows, breakdowns, errors)
+    yield submit_page()
+    yield from workshop_pages(facts, everything, error_texts, min_workshop_participants)
+
+
 def build_pages(
     people: pd.DataFrame,
     results: pd.DataFrame,
@@ -966,31 +1002,14 @@ def build_pages(
     title: str,
     min_workshop_participants: int = 1,
 ) -> list[Page]:
-    """Every page of the site, in a fixed order. ``now`` anchors the recent windows."""
-    facts = collect_facts(people, results)
-    everything = make_view(facts, None)
-    pages = [
-        overview_page(facts, everything, title=title, generated_at=generated_at, window_days=None)
-    ]
-    for days in WINDOWS:
-        since = (now - pd.Timedelta(days=days)).value
-        pages.append(
-            overview_page(
-                facts,
-                make_view(facts, since),
-                title=title,
-                generated_at=generated_at,
-                window_days=days,
-            )
+    """Every page of the site, in ``iter_pages`` order."""
+    return list(
+        iter_pages(
+            people,
+            results,
+            now=now,
+            generated_at=generated_at,
+            title=title,
+            min_workshop_participants=min_workshop_participants,
         )
-    rows = _package_rows(facts, package_counts(facts, everything))
-    breakdowns = _breakdowns(facts, everything)
-    error_texts = error_entries(facts)
-    errors = error_groups(facts, everything, error_texts)
-    pages.append(packages_index_page(rows))
-    pages.extend(package_pages(facts, everything, rows, breakdowns, errors))
-    pages.extend(workshop_pages(facts, everything, error_texts, min_workshop_participants))
-    pages.append(matrix_page(facts, everything, rows, breakdowns))
-    pages.append(compare_page(facts, everything, rows, breakdowns, errors))
-    pages.append(submit_page())
-    return pages
+    )

@@ -10,7 +10,7 @@ import pytest
 from generator_files import write_submission
 
 from generator import messages
-from generator.aggregate import build_pages
+from generator.aggregate import build_pages, iter_pages
 from generator.load import load_submissions
 from generator.model import Page
 from generator.people import assign_people
@@ -489,3 +489,23 @@ def test_contexts_are_json_with_plain_ints_and_rounded_float_rates(tmp_path: Pat
     assert failing["failure_rate"] == 1.0
     share = pages_for(tmp_path)["index.html"].context["totals"]["share_users_failing"]
     assert share == 0.3333 and type(share) is float
+
+
+def test_iter_pages_gives_the_chart_pages_first_and_the_same_pages_as_build_pages(
+    tmp_path: Path,
+) -> None:
+    write_submission(tmp_path, user_id="a", workshop_id="ws-1", failed=["make"])
+    write_submission(tmp_path, user_id="b", workshop_id="ws-2")
+    loaded = load_submissions(tmp_path)
+    people = assign_people(loaded.submissions)
+
+    pages = list(iter_pages(people, loaded.results, now=NOW, generated_at="x", title="T"))
+
+    templates = [page.template for page in pages]
+    last_chart_page = max(
+        number
+        for number, template in enumerate(templates)
+        if template in ("overview.html", "package.html", "matrix.html")
+    )
+    assert templates.index("workshop.html") > last_chart_page
+    assert pages == build_pages(people, loaded.results, now=NOW, generated_at="x", title="T")
