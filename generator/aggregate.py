@@ -16,7 +16,8 @@ home-folder user names first, because anyone can put anything into a submission.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,21 @@ def _coded(
     return Coded(codes.astype(np.int32), [str(label) for label in uniques])
 
 
+def _joined(first: pd.Series, second: pd.Series) -> pd.Series:
+    """``first + " " + second`` per row (a missing part is empty), as a categorical: the texts
+    are joined once per distinct pair, as there are far fewer pairs than rows."""
+    a, b = pd.Categorical(first), pd.Categorical(second)
+    size_b = len(b.categories) + 1
+    # Code 0 is a missing part, so that it joins as "".
+    first_code, second_code = (c.codes.astype(np.int64) + 1 for c in (a, b))
+    pair, distinct = pd.factorize(_combined(first_code, second_code, size_b))
+    first_texts = np.array(["", *a.categories.astype(str)], dtype=object)
+    second_texts = np.array(["", *b.categories.astype(str)], dtype=object)
+    texts = first_texts[distinct // size_b] + " " + second_texts[distinct % size_b]
+    codes, labels = pd.factorize(texts)  # "a b" + "c" and "a" + "b c" are one text
+    return pd.Series(pd.Categorical.from_codes(codes[pair], categories=labels))
+
+
 def _strip(values: pd.Series) -> pd.Series:
     return values.str.strip()
 
@@ -92,6 +108,13 @@ def _python_minor(values: pd.Series) -> pd.Series:
     """Python "3.11.6" -> "3.11": patch releases would split every table into slivers."""
     minor = values.str.extract(r"^\s*(\d+\.\d+)", expand=False)
     return minor.fillna(values.str.strip())
+
+
+def _inverse(positions: np.ndarray) -> np.ndarray:
+    """The rows in order, from each row's position in that order (a permutation's inverse)."""
+    rows = np.empty_like(positions)
+    rows[positions] = np.arange(len(positions))
+    return rows
 
 
 def _week_labels(received: pd.Series) -> Coded:
@@ -121,6 +144,47 @@ def _distinct_pairs(a: np.ndarray, b: np.ndarray, size_b: int) -> tuple[np.ndarr
     return flat // size_b, flat % size_b
 
 
+def _ranks(labels: list[str]) -> np.ndarray:
+    """Each label's place in alphabetical order: sorting codes by it sorts them by label."""
+    ranks = np.empty(len(labels), dtype=np.int64)
+    ranks[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(len(labels))
+    return ranks
+
+
+def _cells_by_count(counts: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero cells (code, label code) of a [code, label] table of counts, by code, then
+    in the report's sort order: count descending, then label."""
+    code, label = np.nonzero(counts)
+    order = np.lexsort((_ranks(labels)[label], -counts[code, label], code))
+    return code[order], label[order]
+
+
+def _rates(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``rate`` for each pair, as an array to put beside other columns."""
+    rates = [rate(p, w) for p, w in zip(part.tolist(), whole.tolist(), strict=True)]
+    return np.array(rates, dtype=object)
+
+
+def _rows_by_code(codes: np.ndarray, columns: dict[str, np.ndarray]) -> dict[int, list[Row]]:
+    """Parallel ``columns`` (rows already sorted by ``codes``) -> plain-dict rows per code.
+
+    Thousands of workshop pages each need a few rows: building all rows in one pass and
+    slicing them is much cheaper than a loop per workshop. ``tolist`` turns numpy values into
+    the plain ints and strings a JSON context needs.
+    """
+    if not len(codes):
+        return {}
+    names = list(columns)
+    values = zip(*(column.tolist() for column in columns.values()), strict=True)
+    rows = [dict(zip(names, row, strict=True)) for row in values]
+    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    slices = itertools.pairwise([*starts.tolist(), len(rows)])
+    return {
+        code: rows[start:end]
+        for code, (start, end) in zip(codes[starts].tolist(), slices, strict=True)
+    }
+
+
 # --- facts: the whole dataset as integer codes -----------------------------------------------
 
 
@@ -131,7 +195,7 @@ class Facts:
     # per submission
     person: np.ndarray
     received: np.ndarray  # ns since the epoch
-    attempt_order: np.ndarray
+    by_attempt: np.ndarray  # submission numbers in (person, time) order: people's attempt_order
     failing: np.ndarray  # bool: at least one failed install
     week: Coded
     dims: dict[str, Coded]  # BREAKDOWNS -> coded column
@@ -139,15 +203,15 @@ class Facts:
     # per (submission, package) entry: the loader keeps one per package and submission
     sub: np.ndarray
     package: np.ndarray
-    failed: np.ndarray
     version: np.ndarray
     packages: Coded  # package labels (codes: the same as ``package``)
     versions: list[str]
     no_workshop: int  # the workshop code that means "none"
-    # per failed entry that has an error text
-    error_package: np.ndarray
-    error_sub: np.ndarray
-    error_code: np.ndarray
+    # per failed entry: about a tenth of the entries, and all that failure figures need
+    failure_sub: np.ndarray
+    failure_package: np.ndarray
+    failure_version: np.ndarray
+    failure_error: np.ndarray  # code into ``error_texts``; -1: no error text
     error_texts: pd.Series  # distinct raw texts, indexed by code
 
 
@@ -159,10 +223,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
     dims = {
         "system": _coded(people["system"], _strip),
         "distribution": _coded(
-            people["distribution_name"].astype(object).fillna("").astype(str)
-            + " "
-            + people["distribution_version"].astype(object).fillna("").astype(str),
-            _strip,
+            _joined(people["distribution_name"], people["distribution_version"]), _strip
         ),
         "machine": _coded(people["machine"], _machine),
         "python_version": _coded(people["python_version"], _python_minor),
@@ -170,26 +231,27 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
     packages = _coded(results["name"], _strip)
     versions = _coded(results["version"], _strip)
     workshop = _coded(people["workshop"], _strip, missing=NO_WORKSHOP)
-    errors = pd.Categorical(results["error"])
-    with_error = results["failed"].to_numpy(bool) & (np.asarray(errors.codes) >= 0)
+    failed = results["failed"].to_numpy(bool)
+    errors = pd.Categorical(results["error"][failed])
+    sub = results["sub"].to_numpy(np.int32)
     return Facts(
         person=people["person"].to_numpy(np.int32),
         received=pd.DatetimeIndex(people["received_at"]).as_unit("ns").asi8,
-        attempt_order=people["attempt_order"].to_numpy(np.int64),
+        by_attempt=_inverse(people["attempt_order"].to_numpy(np.int64)),
         failing=people["n_failed"].to_numpy() > 0,
         week=_week_labels(people["received_at"]),
         dims=dims,
         workshop=workshop,
         no_workshop=workshop.labels.index(NO_WORKSHOP),
-        sub=results["sub"].to_numpy(np.int32),
+        sub=sub,
         package=packages.codes,
-        failed=results["failed"].to_numpy(bool),
         version=versions.codes,
         packages=packages,
         versions=versions.labels,
-        error_package=packages.codes[with_error],
-        error_sub=results["sub"].to_numpy(np.int32)[with_error],
-        error_code=np.asarray(errors.codes)[with_error].astype(np.int32),
+        failure_sub=sub[failed],
+        failure_package=packages.codes[failed],
+        failure_version=versions.codes[failed],
+        failure_error=np.asarray(errors.codes, dtype=np.int32),
         error_texts=pd.Series(errors.categories, dtype=object),
     )
 
@@ -205,18 +267,26 @@ class View:
     latest: np.ndarray  # per submission: the person's newest attempt within the period
     entry_in_window: np.ndarray  # per entry
     entry_latest: np.ndarray  # per entry
+    failure_in_window: np.ndarray  # per failed entry
+    failure_latest: np.ndarray  # per failed entry
 
 
 def make_view(facts: Facts, since_ns: int | None) -> View:
     """The period from ``since_ns`` (nanoseconds since the epoch) on; None for all time."""
     in_window = np.ones(len(facts.person), bool) if since_ns is None else facts.received >= since_ns
-    ordered = np.argsort(facts.attempt_order)
-    ordered = ordered[in_window[ordered]]
+    ordered = facts.by_attempt[in_window[facts.by_attempt]]
     person = facts.person[ordered]
     last = np.r_[person[1:] != person[:-1], True] if len(person) else np.zeros(0, bool)
     latest = np.zeros(len(facts.person), bool)
     latest[ordered[last]] = True
-    return View(in_window, latest, in_window[facts.sub], latest[facts.sub])
+    return View(
+        in_window,
+        latest,
+        in_window[facts.sub],
+        latest[facts.sub],
+        in_window[facts.failure_sub],
+        latest[facts.failure_sub],
+    )
 
 
 # --- the figures --------------------------------------------------------------------------------
@@ -225,18 +295,18 @@ def make_view(facts: Facts, since_ns: int | None) -> View:
 def package_counts(facts: Facts, view: View) -> pd.DataFrame:
     """Per package code: tested/failing users (latest), failing users and attempts (all)."""
     n = len(facts.packages)
-    pkg, failed = facts.package, facts.failed
-    latest, window = view.entry_latest, view.entry_in_window
+    failures = view.failure_in_window
+    failed_package = facts.failure_package[failures]
     _, failing_packages = _distinct_pairs(
-        facts.person[facts.sub[window & failed]], pkg[window & failed], n
+        facts.person[facts.failure_sub[failures]], failed_package, n
     )
     return pd.DataFrame(
         {
-            "tested_users": np.bincount(pkg[latest], minlength=n),
-            "failing_users": np.bincount(pkg[latest & failed], minlength=n),
+            "tested_users": np.bincount(facts.package[view.entry_latest], minlength=n),
+            "failing_users": np.bincount(facts.failure_package[view.failure_latest], minlength=n),
             "failing_users_all_attempts": np.bincount(failing_packages, minlength=n),
-            "attempts": np.bincount(pkg[window], minlength=n),
-            "failed_attempts": np.bincount(pkg[window & failed], minlength=n),
+            "attempts": np.bincount(facts.package[view.entry_in_window], minlength=n),
+            "failed_attempts": np.bincount(failed_package, minlength=n),
         }
     )
 
@@ -290,15 +360,15 @@ def _weekly(facts: Facts, view: View) -> list[Row]:
 
 def _failing_versions(facts: Facts, view: View) -> list[Row]:
     n_versions = len(facts.versions)
-    failed = facts.failed
-    latest = view.entry_latest & failed
+    package, version = facts.failure_package, facts.failure_version
+    latest = view.failure_latest
     latest_counts = pd.Series(
-        _combined(facts.package[latest], facts.version[latest], n_versions)
+        _combined(package[latest], version[latest], n_versions)
     ).value_counts()
-    window = view.entry_in_window & failed
-    keys = _combined(facts.package[window], facts.version[window], n_versions)
+    window = view.failure_in_window
+    keys = _combined(package[window], version[window], n_versions)
     _, distinct_keys = _distinct_pairs(
-        facts.person[facts.sub[window]], keys, len(facts.packages) * n_versions
+        facts.person[facts.failure_sub[window]], keys, len(facts.packages) * n_versions
     )
     all_counts = pd.Series(distinct_keys).value_counts()
     rows = []
@@ -410,31 +480,27 @@ def packages_index_page(rows: list[Row]) -> Page:
 
 
 def _breakdowns(facts: Facts, view: View) -> dict[str, dict[int, list[Row]]]:
-    """Per dimension, per package code: rows {value, tested_users, failing_users, rate}."""
-    latest = view.entry_latest
-    package = facts.package[latest]
-    failed = facts.failed[latest]
-    subs = facts.sub[latest]
+    """Per dimension, per package code: rows {value, tested_users, failing_users, rate}, most
+    tested first."""
+    latest, failures = view.entry_latest, view.failure_latest
+    package, subs = facts.package[latest], facts.sub[latest]
+    failed_package, failed_subs = facts.failure_package[failures], facts.failure_sub[failures]
+    n = len(facts.packages)
     result: dict[str, dict[int, list[Row]]] = {}
     for dim in BREAKDOWNS:
         coded = facts.dims[dim]
-        values = coded.codes[subs]
-        n = len(facts.packages)
-        tested = _pair_counts(package, values, n, len(coded))
-        failing = _pair_counts(package, values, n, len(coded), weights=failed)
-        per_package: dict[int, list[Row]] = {}
-        for code, column in np.argwhere(tested):
-            per_package.setdefault(int(code), []).append(
-                {
-                    "value": coded.labels[column],
-                    "tested_users": int(tested[code, column]),
-                    "failing_users": int(failing[code, column]),
-                    "failure_rate": rate(failing[code, column], tested[code, column]),
-                }
-            )
-        result[dim] = {
-            code: _sorted_rows(rows, "tested_users", "value") for code, rows in per_package.items()
-        }
+        tested = _pair_counts(package, coded.codes[subs], n, len(coded))
+        failing = _pair_counts(failed_package, coded.codes[failed_subs], n, len(coded))
+        code, value = _cells_by_count(tested, coded.labels)
+        result[dim] = _rows_by_code(
+            code,
+            {
+                "value": np.asarray(coded.labels, dtype=object)[value],
+                "tested_users": tested[code, value],
+                "failing_users": failing[code, value],
+                "failure_rate": _rates(failing[code, value], tested[code, value]),
+            },
+        )
     return result
 
 
@@ -444,7 +510,10 @@ def _versions(facts: Facts, view: View) -> dict[int, list[Row]]:
     n_versions = len(facts.versions)
     keys = _combined(facts.package[latest], facts.version[latest], n_versions)
     users = pd.Series(keys).value_counts()
-    failing = pd.Series(keys[facts.failed[latest]]).value_counts()
+    failures = view.failure_latest
+    failing = pd.Series(
+        _combined(facts.failure_package[failures], facts.failure_version[failures], n_versions)
+    ).value_counts()
     result: dict[int, list[Row]] = {}
     for key, count in users.items():
         package, version = divmod(int(key), n_versions)
@@ -470,7 +539,9 @@ def _package_weekly(facts: Facts) -> dict[int, list[Row]]:
     weeks = facts.week.codes[facts.sub]
     n = len(facts.packages)
     attempts = _pair_counts(facts.package, weeks, n, len(facts.week))
-    failed = _pair_counts(facts.package, weeks, n, len(facts.week), weights=facts.failed)
+    failed = _pair_counts(
+        facts.failure_package, facts.week.codes[facts.failure_sub], n, len(facts.week)
+    )
     result: dict[int, list[Row]] = {}
     for package, week in np.argwhere(attempts):
         result.setdefault(int(package), []).append(
@@ -483,57 +554,68 @@ def _package_weekly(facts: Facts) -> dict[int, list[Row]]:
     return result
 
 
-def error_entries(facts: Facts) -> pd.DataFrame:
-    """One row per failed entry with an error text: package, submission, group, raw text and
-    its scrubbed form (what may be published as an example).
+@dataclass(frozen=True)
+class Errors:
+    """The failed entries that carry an error text, with codes instead of texts.
 
-    Messages are normalised and scrubbed once per *distinct* text, then spread over the
-    entries, so every later grouping only picks among ready-made examples.
+    ``entries`` has one row per such entry: ``package``, ``sub``, ``text`` (a code into the
+    distinct raw texts) and ``message`` (a code into the distinct normalised patterns). Both
+    codes are numbered in alphabetical order of their texts, so that sorting and grouping by
+    them is integer work that still orders rows as the texts would.
     """
+
+    entries: pd.DataFrame
+    messages: np.ndarray  # message code -> normalised pattern
+    examples: np.ndarray  # text code -> scrubbed text (what may be published)
+
+
+def error_entries(facts: Facts) -> Errors:
+    """Normalise and scrub each distinct error text once, then give every entry its codes."""
+    with_text = facts.failure_error >= 0
+    raw = facts.error_texts.to_numpy()[facts.failure_error[with_text]]
+    text, texts = pd.factorize(raw, sort=True)
+    patterns, examples = messages.patterns_and_examples(pd.Series(texts, dtype=object))
+    message_of_text, patterns = pd.factorize(patterns, sort=True)
     entries = pd.DataFrame(
-        {"package": facts.error_package, "sub": facts.error_sub, "code": facts.error_code}
+        {
+            "package": facts.failure_package[with_text],
+            "sub": facts.failure_sub[with_text],
+            "text": text,
+            "message": message_of_text[text],
+        }
     )
-    used = np.unique(facts.error_code)
-    texts = facts.error_texts.iloc[used]
-    patterns = pd.Series(messages.normalise(texts).to_numpy(), index=used, dtype=object)
-    examples = pd.Series(messages.scrub(texts).to_numpy(), index=used, dtype=object)
-    entries["message"] = patterns.reindex(entries["code"]).to_numpy()
-    entries["text"] = texts.reindex(entries["code"]).to_numpy()
-    entries["example"] = examples.reindex(entries["code"]).to_numpy()
-    return entries
+    return Errors(entries, patterns.to_numpy(dtype=object), examples.to_numpy(dtype=object))
 
 
 def _message_groups(entries: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per ``keys`` + message: how many entries, and the group's example.
+    """Per ``keys`` + message: how many entries (``count``), and the ``text`` code of the
+    group's example, its most frequent raw text (ties: alphabetical).
 
-    The example is the group's most frequent raw text (ties: alphabetical), then scrubbed.
     Sorted by ``keys``, then count descending, then message.
     """
-    counts = (
-        entries.value_counts([*keys, "message", "text", "example"]).rename("count").reset_index()
-    )
-    counts = counts.sort_values(
+    counts = entries.value_counts([*keys, "message", "text"], sort=False).rename("count")
+    counts = counts.reset_index().sort_values(
         [*keys, "message", "count", "text"], ascending=[True] * (len(keys) + 1) + [False, True]
     )
     groups = counts.groupby([*keys, "message"], sort=False).agg(
-        count=("count", "sum"), example=("example", "first")
+        count=("count", "sum"), text=("text", "first")
     )
-    groups = groups.reset_index()
-    return groups.sort_values(
+    return groups.reset_index().sort_values(
         [*keys, "count", "message"], ascending=[True] * len(keys) + [False, True]
     )
 
 
-def error_groups(facts: Facts, view: View, entries: pd.DataFrame) -> dict[int, list[Row]]:
+def error_groups(facts: Facts, view: View, errors: Errors) -> dict[int, list[Row]]:
     """Per package code: the most common normalised messages, each with a scrubbed example.
 
     ``count`` counts failed attempts; ``users`` the people whose latest attempt shows the
     message, and ``systems`` the operating systems of those people, so a reader can tell a
     Windows-only error from one everybody sees.
     """
+    entries = errors.entries
     if entries.empty:
         return {}
-    groups = _message_groups(entries, ["package"])
+    groups = _message_groups(entries, ["package"]).groupby("package").head(TOP_ERRORS)
     latest = entries[view.latest[entries["sub"].to_numpy()]]
     system = facts.dims["system"]
     per_system = (
@@ -541,36 +623,30 @@ def error_groups(facts: Facts, view: View, entries: pd.DataFrame) -> dict[int, l
             {
                 "package": latest["package"].to_numpy(),
                 "message": latest["message"].to_numpy(),
-                "system": np.asarray(system.labels, dtype=object)[
-                    system.codes[latest["sub"].to_numpy()]
-                ],
+                "system": system.codes[latest["sub"].to_numpy()],
             }
         )
         .value_counts()
         .rename("users")
         .reset_index()
     )
-    systems: dict[tuple[int, str], list[Row]] = {}
+    systems: dict[tuple[int, int], list[Row]] = {}
     for row in per_system.itertuples(index=False):
-        systems.setdefault((int(row.package), row.message), []).append(
-            {"system": row.system, "users": int(row.users)}
+        systems.setdefault((row.package, row.message), []).append(
+            {"system": system.labels[row.system], "users": int(row.users)}
         )
     result: dict[int, list[Row]] = {}
     for row in groups.itertuples(index=False):
-        rows = result.setdefault(int(row.package), [])
-        if len(rows) < TOP_ERRORS:
-            on_systems = _sorted_rows(
-                systems.get((int(row.package), row.message), []), "users", "system"
-            )
-            rows.append(
-                {
-                    "message": row.message,
-                    "count": int(row.count),
-                    "example": row.example,
-                    "users": sum(found["users"] for found in on_systems),
-                    "systems": on_systems,
-                }
-            )
+        on_systems = _sorted_rows(systems.get((row.package, row.message), []), "users", "system")
+        result.setdefault(int(row.package), []).append(
+            {
+                "message": errors.messages[row.message],
+                "count": int(row.count),
+                "example": errors.examples[row.text],
+                "users": sum(found["users"] for found in on_systems),
+                "systems": on_systems,
+            }
+        )
     return result
 
 
@@ -618,26 +694,73 @@ def _error_csv_row(error: Row) -> Row:
 # --- workshops ----------------------------------------------------------------------------------
 
 
-def _workshop_errors(
-    facts: Facts, view: View, entries: pd.DataFrame
-) -> dict[tuple[int, int], tuple[str, str]]:
+def _workshop_top_errors(facts: Facts, view: View, errors: Errors) -> tuple[np.ndarray, np.ndarray]:
     """Per (workshop, package) code: the most common message among the participants' latest
-    attempts, with its scrubbed example: what an instructor will see the week before."""
-    latest = entries[view.latest[entries["sub"].to_numpy()]].copy()
-    latest["workshop"] = facts.workshop.codes[latest["sub"].to_numpy()]
+    attempts, and its scrubbed example (None where there is none): what an instructor will see
+    the week before. Two [workshop, package] arrays, so a workshop's rows need no lookups."""
+    shape = len(facts.workshop), len(facts.packages)
+    message = np.full(shape, None, dtype=object)
+    example = np.full(shape, None, dtype=object)
+    entries = errors.entries
+    latest = entries[view.latest[entries["sub"].to_numpy()]]
+    latest = latest.assign(workshop=facts.workshop.codes[latest["sub"].to_numpy()])
     latest = latest[latest["workshop"] != facts.no_workshop]
     if latest.empty:
-        return {}
+        return message, example
     top = _message_groups(latest, ["workshop", "package"]).groupby(["workshop", "package"]).head(1)
-    return {
-        (int(row.workshop), int(row.package)): (row.message, row.example)
-        for row in top.itertuples(index=False)
-    }
+    cell = top["workshop"].to_numpy(), top["package"].to_numpy()
+    message[cell] = errors.messages[top["message"].to_numpy()]
+    example[cell] = errors.examples[top["text"].to_numpy()]
+    return message, example
 
 
-def workshop_pages(
-    facts: Facts, view: View, entries: pd.DataFrame, min_participants: int
-) -> list[Page]:
+def _workshop_packages(facts: Facts, view: View, errors: Errors) -> dict[int, list[Row]]:
+    """Per workshop code: the packages its participants' latest attempts failed, with how many
+    failed and tested each and the most common error; most failing participants first."""
+    sizes = len(facts.workshop), len(facts.packages)
+    workshop = facts.workshop.codes
+    tested, failed = view.entry_latest, view.failure_latest
+    failing = _pair_counts(
+        workshop[facts.failure_sub[failed]], facts.failure_package[failed], *sizes
+    )
+    testing = _pair_counts(workshop[facts.sub[tested]], facts.package[tested], *sizes)
+    top_error, top_example = _workshop_top_errors(facts, view, errors)
+    code, package = _cells_by_count(failing, facts.packages.labels)
+    names = np.asarray(facts.packages.labels, dtype=object)
+    hrefs = np.asarray([package_path(name) for name in facts.packages.labels], dtype=object)
+    return _rows_by_code(
+        code,
+        {
+            "name": names[package],
+            "href": hrefs[package],
+            "failing_participants": failing[code, package],
+            "tested_participants": testing[code, package],
+            "top_error": top_error[code, package],
+            "top_error_example": top_example[code, package],
+        },
+    )
+
+
+def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, list[Row]]:
+    """Per workshop code: participants (and failing ones) by one dimension, most first."""
+    coded = facts.dims[dim]
+    workshops = facts.workshop.codes[people]
+    values = coded.codes[people]
+    sizes = len(facts.workshop), len(coded)
+    total = _pair_counts(workshops, values, *sizes)
+    failing = _pair_counts(workshops, values, *sizes, weights=facts.failing[people])
+    code, value = _cells_by_count(total, coded.labels)
+    return _rows_by_code(
+        code,
+        {
+            dim: np.asarray(coded.labels, dtype=object)[value],
+            "participants": total[code, value],
+            "participants_failing": failing[code, value],
+        },
+    )
+
+
+def workshop_pages(facts: Facts, view: View, errors: Errors, min_participants: int) -> list[Page]:
     """The workshops index (most recent first) plus one page per workshop with enough
     participants."""
     people = view.latest  # one row per person: their latest attempt
@@ -648,65 +771,33 @@ def workshop_pages(
     failing = np.bincount(workshop[people & listed & facts.failing], minlength=n)
     seen = pd.Series(facts.received[listed]).groupby(workshop[listed]).agg(["min", "max"])
     first, last = (_iso_dates(seen[end]).to_dict() for end in ("min", "max"))
-
-    latest_entries = view.entry_latest & facts.failed
-    entry_workshop = workshop[facts.sub[latest_entries]]
-    failing_packages = _pair_counts(
-        entry_workshop, facts.package[latest_entries], n, len(facts.packages)
-    )
-    tested_packages = _pair_counts(
-        workshop[facts.sub[view.entry_latest]],
-        facts.package[view.entry_latest],
-        n,
-        len(facts.packages),
-    )
-    top_errors = _workshop_errors(facts, view, entries)
+    packages = _workshop_packages(facts, view, errors)
     systems = _participants_by(facts, people, "system")
     pythons = _participants_by(facts, people, "python_version")
-    package_refs = [_package_ref(facts, p) for p in range(len(facts.packages))]
-    shown = [
-        code
-        for code in range(n)
-        if code != facts.no_workshop and participants[code] >= min_participants
-    ]
-    hidden = sum(
-        1
-        for code in range(n)
-        if code != facts.no_workshop and 0 < participants[code] < min_participants
-    )
+    counted = np.arange(n) != facts.no_workshop
+    shown = np.flatnonzero(counted & (participants >= min_participants)).tolist()
+    hidden = int(np.count_nonzero(counted & (participants > 0) & (participants < min_participants)))
     index_rows, pages = [], []
     for code in shown:
         name = facts.workshop.labels[code]
-        row = {
-            "name": name,
-            "href": workshop_path(name),
+        href = workshop_path(name)
+        figures = {
             "participants": int(participants[code]),
             "participants_failing": int(failing[code]),
             "first_seen": first[code],
             "last_seen": last[code],
         }
-        index_rows.append(row)
-        packages = []
-        for p in np.flatnonzero(failing_packages[code]):
-            message, example = top_errors.get((code, int(p)), (None, None))
-            packages.append(
-                {
-                    **package_refs[p],
-                    "failing_participants": int(failing_packages[code, p]),
-                    "tested_participants": int(tested_packages[code, p]),
-                    "top_error": message,
-                    "top_error_example": example,
-                }
-            )
+        index_rows.append({"name": name, "href": href, **figures})
         context = {
-            **_without_href(row),
-            "packages": _sorted_rows(packages, "failing_participants", "name"),
-            "systems": systems[code],
-            "python_versions": pythons[code],
+            "name": name,
+            **figures,
+            "packages": packages.get(code, []),
+            "systems": systems.get(code, []),
+            "python_versions": pythons.get(code, []),
         }
         # No CSV per workshop: a site has thousands of workshops, and the JSON twin holds
         # the same rows (the workshops index is a CSV).
-        pages.append(Page(path=row["href"], template="workshop.html", title=name, context=context))
+        pages.append(Page(path=href, template="workshop.html", title=name, context=context))
     # Most recent first: an instructor looks for next week's workshop, not the biggest one.
     index_rows = sorted(index_rows, key=lambda row: row["name"])
     index_rows.sort(key=lambda row: row["last_seen"], reverse=True)
@@ -718,26 +809,6 @@ def workshop_pages(
         tables={"workshops": [_without_href(row) for row in index_rows]},
     )
     return [index, *pages]
-
-
-def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, list[Row]]:
-    """Per workshop code: participants (and failing ones) by one dimension."""
-    coded = facts.dims[dim]
-    workshops = facts.workshop.codes[people]
-    values = coded.codes[people]
-    sizes = len(facts.workshop), len(coded)
-    total = _pair_counts(workshops, values, *sizes)
-    failing = _pair_counts(workshops, values, *sizes, weights=facts.failing[people])
-    rows: dict[int, list[Row]] = {code: [] for code in range(len(facts.workshop))}
-    for code, value in np.argwhere(total):
-        rows[int(code)].append(
-            {
-                dim: coded.labels[value],
-                "participants": int(total[code, value]),
-                "participants_failing": int(failing[code, value]),
-            }
-        )
-    return {code: _sorted_rows(found, "participants", dim) for code, found in rows.items()}
 
 
 def _iso_dates(ns: pd.Series) -> pd.Series:
@@ -886,6 +957,42 @@ def submit_page() -> Page:
 # --- the whole site -----------------------------------------------------------------------------
 
 
+def iter_pages(
+    people: pd.DataFrame,
+    results: pd.DataFrame,
+    *,
+    now: pd.Timestamp,
+    generated_at: str,
+    title: str,
+    min_workshop_participants: int = 1,
+) -> Iterator[Page]:
+    """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
+
+    The pages with charts (overviews, matrix, packages), whose drawing is the slow part of
+    rendering, come first, and the thousands of chartless workshop pages last, so that a
+    renderer can start on the charts while the rest is still being aggregated. The tables
+    are read only before the first page comes.
+    """
+    facts = collect_facts(people, results)
+    everything = make_view(facts, None)
+    yield overview_page(facts, everything, title=title, generated_at=generated_at, window_days=None)
+    for days in WINDOWS:
+        since = (now - pd.Timedelta(days=days)).value
+        yield overview_page(
+            facts, make_view(facts, since), title=title, generated_at=generated_at, window_days=days
+        )
+    rows = _package_rows(facts, package_counts(facts, everything))
+    breakdowns = _breakdowns(facts, everything)
+    yield matrix_page(facts, everything, rows, breakdowns)
+    error_texts = error_entries(facts)
+    errors = error_groups(facts, everything, error_texts)
+    yield from package_pages(facts, everything, rows, breakdowns, errors)
+    yield packages_index_page(rows)
+    yield compare_page(facts, everything, rows, breakdowns, errors)
+    yield submit_page()
+    yield from workshop_pages(facts, everything, error_texts, min_workshop_participants)
+
+
 def build_pages(
     people: pd.DataFrame,
     results: pd.DataFrame,
@@ -895,31 +1002,14 @@ def build_pages(
     title: str,
     min_workshop_participants: int = 1,
 ) -> list[Page]:
-    """Every page of the site, in a fixed order. ``now`` anchors the recent windows."""
-    facts = collect_facts(people, results)
-    everything = make_view(facts, None)
-    pages = [
-        overview_page(facts, everything, title=title, generated_at=generated_at, window_days=None)
-    ]
-    for days in WINDOWS:
-        since = (now - pd.Timedelta(days=days)).value
-        pages.append(
-            overview_page(
-                facts,
-                make_view(facts, since),
-                title=title,
-                generated_at=generated_at,
-                window_days=days,
-            )
+    """Every page of the site, in ``iter_pages`` order."""
+    return list(
+        iter_pages(
+            people,
+            results,
+            now=now,
+            generated_at=generated_at,
+            title=title,
+            min_workshop_participants=min_workshop_participants,
         )
-    rows = _package_rows(facts, package_counts(facts, everything))
-    breakdowns = _breakdowns(facts, everything)
-    entries = error_entries(facts)
-    errors = error_groups(facts, everything, entries)
-    pages.append(packages_index_page(rows))
-    pages.extend(package_pages(facts, everything, rows, breakdowns, errors))
-    pages.extend(workshop_pages(facts, everything, entries, min_workshop_participants))
-    pages.append(matrix_page(facts, everything, rows, breakdowns))
-    pages.append(compare_page(facts, everything, rows, breakdowns, errors))
-    pages.append(submit_page())
-    return pages
+    )

@@ -8,11 +8,16 @@ keeps a real example readable but removes e-mail addresses, IP addresses, user i
 user names inside home folders and ``~user``, because nothing identifying may reach the
 published site. Both start with the same privacy rules.
 
-Both work on whole pandas Series of *distinct* messages (vectorised regex replacement), so
-the cost grows with the number of different messages, not with the number of failures.
+Both work on whole pandas Series of *distinct* messages, so the cost grows with the number
+of different messages, not with the number of failures.
+``patterns_and_examples`` gives both at once for the price of one privacy pass.
 """
 
 from __future__ import annotations
+
+import functools
+import re
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -42,36 +47,60 @@ _HOME_FOLDER = (
 _HOME = rf"{_HOME_FOLDER}(?P<user>[^\\/\r\n'\"`:;,)]+?(?=[\\'\"`:;,)\r\n]|$)|[^\\/\s'\"`:;,)]+)"
 _TILDE_USER = r"(?<![\w~])~(?P<user>[A-Za-z_][\w.-]*)"
 
+
+class _Rule(NamedTuple):
+    """One replacement. ``clue`` is a text that every match contains: a message without it
+    is skipped, because a substring test costs far less than a regex scan and most rules find
+    nothing in most messages ("" is in every message: no clue, always scan)."""
+
+    pattern: re.Pattern[str]
+    replacement: str
+    clue: str = ""
+
+
+def _rule(pattern: str, replacement: str, clue: str = "") -> _Rule:
+    return _Rule(re.compile(pattern), replacement, clue)
+
+
 # What identifies a person, removed before anything else looks at a message.
-_PRIVATE: list[tuple[str, str]] = [
-    (_EMAIL, "<email>"),
-    (_USER_ID, "<id>"),
-    (_IPV6, "<ip>"),  # before IPv4: "::ffff:10.0.0.7" is one address
-    (_IPV4, "<ip>"),
-    (_HOME, r"\g<home><user>"),
-    (_TILDE_USER, "~<user>"),
+_PRIVATE: list[_Rule] = [
+    _rule(_EMAIL, "<email>", clue="@"),
+    _rule(_USER_ID, "<id>"),
+    _rule(_IPV6, "<ip>", clue=":"),  # before IPv4: "::ffff:10.0.0.7" is one address
+    _rule(_IPV4, "<ip>", clue="."),
+    _rule(_HOME, r"\g<home><user>"),
+    _rule(_TILDE_USER, "~<user>", clue="~"),
 ]
 
-# Order matters: whole e-mails and paths go before the numbers inside them.
-_NORMALISE: list[tuple[str, str]] = [
-    *_PRIVATE,
-    (r"\b[A-Za-z]+://\S+", "<url>"),
+# What else varies between machines, applied after _PRIVATE. Order matters: whole URLs and
+# paths go before the numbers inside them.
+_GENERALISE: list[_Rule] = [
+    _rule(r"\b[A-Za-z]+://\S+", "<url>", clue="://"),
     # C:\Users\<user>\..., \\server\share; then /home/<user>/..., ~/..., /usr/bin/x
-    (r"(?:\b[A-Za-z]:|\\\\)[\\/](?:<user>|[^\s'\"`<>|])*", "<path>"),
-    (r"(?<![\w.~<>/-])~?/(?:<user>|[^\s'\"`<>|:;,()])+", "<path>"),
-    (r"\btmp[\w.-]*|\b[\w-]*\.tmp\b", "<tmp>"),
-    (r"\b0x[0-9A-Fa-f]+\b", "<hex>"),
-    (r"\b(?=[0-9a-fA-F-]*\d)(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F]{8,}(?:-[0-9a-fA-F]+)*\b", "<hex>"),
-    (r"\bv?\d+(?:\.\d+)+(?:[-+.]?[A-Za-z]+\d*)?\b", "<version>"),
-    (r"\d+", "<n>"),
-    (r"\s+", " "),
+    _rule(r"(?:\b[A-Za-z]:|\\\\)[\\/](?:<user>|[^\s'\"`<>|])*", "<path>"),
+    _rule(r"(?<![\w.~<>/-])~?/(?:<user>|[^\s'\"`<>|:;,()])+", "<path>", clue="/"),
+    _rule(r"\btmp[\w.-]*|\b[\w-]*\.tmp\b", "<tmp>", clue="tmp"),
+    _rule(r"\b0x[0-9A-Fa-f]+\b", "<hex>", clue="0x"),
+    _rule(
+        r"\b(?=[0-9a-fA-F-]*\d)(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F]{8,}(?:-[0-9a-fA-F]+)*\b",
+        "<hex>",
+    ),
+    _rule(r"\bv?\d+(?:\.\d+)+(?:[-+.]?[A-Za-z]+\d*)?\b", "<version>", clue="."),
+    _rule(r"\d+", "<n>"),
+    _rule(r"\s+", " "),
 ]
 
 
-def _replace_all(messages: pd.Series, rules: list[tuple[str, str]]) -> pd.Series:
-    for pattern, replacement in rules:
-        messages = messages.str.replace(pattern, replacement, regex=True)
-    return messages
+def _apply(rules: list[_Rule], message: str) -> str:
+    for rule in rules:
+        if rule.clue in message:
+            message = rule.pattern.sub(rule.replacement, message)
+    return message
+
+
+def _replace_all(messages: pd.Series, rules: list[_Rule]) -> pd.Series:
+    """Every rule in order on each message (missing ones stay missing)."""
+    return messages.map(functools.partial(_apply, rules), na_action="ignore")
 
 
 def _shorten(messages: pd.Series) -> pd.Series:
@@ -79,11 +108,38 @@ def _shorten(messages: pd.Series) -> pd.Series:
     return messages.where(~too_long, messages.str.slice(0, MAX_LENGTH - 1) + "…")
 
 
+def _without_private(messages: pd.Series) -> pd.Series:
+    return _replace_all(messages.astype(object), _PRIVATE)
+
+
+def _finished(messages: pd.Series) -> pd.Series:
+    return _shorten(messages.str.strip())
+
+
+def _pattern(private_free: pd.Series) -> pd.Series:
+    """The pattern of messages already without private parts, worked out once per distinct
+    text: messages that differed only in a user name are the same text by now."""
+    codes, distinct = pd.factorize(private_free, use_na_sentinel=False)
+    patterns = _finished(_replace_all(pd.Series(distinct, dtype=object), _GENERALISE))
+    return pd.Series(patterns.to_numpy()[codes], index=private_free.index, dtype=object)
+
+
 def normalise(messages: pd.Series) -> pd.Series:
     """Each message reduced to its pattern: what stays the same across machines."""
-    return _shorten(_replace_all(messages.astype(object), _NORMALISE).str.strip())
+    return _pattern(_without_private(messages))
 
 
 def scrub(messages: pd.Series) -> pd.Series:
     """Each message kept readable, minus what identifies a person (the ``_PRIVATE`` rules)."""
-    return _shorten(_replace_all(messages.astype(object), _PRIVATE).str.strip())
+    return _finished(_without_private(messages))
+
+
+def patterns_and_examples(messages: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``normalise(messages)`` and ``scrub(messages)``, with the privacy rules applied once.
+
+    Normalising starts with the same ``_PRIVATE`` rules that scrubbing applies, so the
+    pattern is computed from the scrubbed text (before stripping and shortening), which
+    gives the same result as normalising the raw text.
+    """
+    private_free = _without_private(messages)
+    return _pattern(private_free), _finished(private_free)

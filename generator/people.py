@@ -75,6 +75,34 @@ def _components(users: np.ndarray, pairs: np.ndarray) -> np.ndarray:
         label = updated
 
 
+def _attempt_order(
+    person: np.ndarray, received: np.ndarray, submission_id: pd.Series, path: pd.Series
+) -> np.ndarray:
+    """Row numbers in (person, received_at, submission_id, path) order.
+
+    Sorting by the two text columns costs more than everything else here, and they only
+    break ties between one person's attempts received in the same nanosecond: sort by the
+    two numbers, then sort just the tied rows again with their texts.
+    """
+    order = np.lexsort((received, person))
+    same_as_next = (np.diff(person[order]) == 0) & (np.diff(received[order]) == 0)
+    tied = np.zeros(len(order), dtype=bool)
+    tied[:-1] |= same_as_next
+    tied[1:] |= same_as_next
+    if tied.any():
+        rows = order[tied]  # runs of tied rows, the runs in (person, received_at) order
+        texts = pd.DataFrame(
+            {
+                "person": person[rows],
+                "received_at": received[rows],
+                "submission_id": submission_id.to_numpy(dtype=object)[rows],
+                "path": path.to_numpy(dtype=object)[rows],
+            }
+        )
+        order[tied] = rows[texts.sort_values(list(texts.columns), kind="stable").index]
+    return order
+
+
 def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
     """Return ``submissions`` with ``person``, ``is_latest``, ``attempt_order``, ``workshop``.
 
@@ -96,27 +124,25 @@ def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
     root = _components(_user_codes(submissions["user_id"]), pairs)
     person = pd.factorize(root, sort=True)[0]
 
-    order = pd.DataFrame(
-        {
-            "person": person,
-            # Integer nanoseconds: a tz-aware column's to_numpy() is an array of objects.
-            "received_at": pd.DatetimeIndex(submissions["received_at"]).asi8,
-            "submission_id": submissions["submission_id"].to_numpy(dtype=object),
-            "path": submissions["path"].to_numpy(dtype=object),
-            "workshop": workshop,
-        }
-    ).sort_values(["person", "received_at", "submission_id", "path"], kind="stable")
-    newest = ~order["person"].duplicated(keep="last")
+    # Integer nanoseconds: a tz-aware column's to_numpy() is an array of objects.
+    received = pd.DatetimeIndex(submissions["received_at"]).asi8
+    order = _attempt_order(person, received, submissions["submission_id"], submissions["path"])
+    ordered_person = person[order]
+    last_of_person = np.ones(len(order), dtype=bool)
+    last_of_person[:-1] = ordered_person[1:] != ordered_person[:-1]
+    is_latest = np.zeros(len(order), dtype=bool)
+    is_latest[order[last_of_person]] = True
     position = np.empty(len(order), dtype=np.int64)
-    position[order.index.to_numpy()] = np.arange(len(order))
-    with_workshop = order[order["workshop"].notna()]
-    person_workshop = with_workshop.drop_duplicates("person", keep="last").set_index("person")
+    position[order] = np.arange(len(order))
+    with_workshop = order[pd.notna(workshop[order])]
+    person_workshop = pd.Series(workshop[with_workshop], index=person[with_workshop])
+    person_workshop = person_workshop[~person_workshop.index.duplicated(keep="last")]
 
     result = submissions.copy()
     result["person"] = person
-    result["is_latest"] = newest.sort_index().to_numpy()
+    result["is_latest"] = is_latest
     result["attempt_order"] = position
     result["workshop"] = pd.Categorical(
-        pd.Series(person).map(person_workshop["workshop"]).to_numpy(dtype=object)
+        pd.Series(person).map(person_workshop).to_numpy(dtype=object)
     )
     return result

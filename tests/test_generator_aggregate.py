@@ -10,7 +10,7 @@ import pytest
 from generator_files import write_submission
 
 from generator import messages
-from generator.aggregate import build_pages
+from generator.aggregate import build_pages, iter_pages
 from generator.load import load_submissions
 from generator.model import Page
 from generator.people import assign_people
@@ -308,6 +308,30 @@ def test_breakdowns_label_distributions_python_minor_versions_and_missing_values
     assert context["breakdowns"]["distribution"][0]["value"] == "Ubuntu 22.04"
 
 
+def test_a_distribution_is_its_name_and_version_with_missing_parts_left_out(
+    tmp_path: Path,
+) -> None:
+    # "Arch Linux" + "" and "Arch" + "Linux" read the same, so they are one row.
+    for user, name, version in [
+        ("a", "Arch Linux", None),
+        ("b", "Arch", "Linux"),
+        ("c", None, "22.04"),
+        ("d", None, None),
+        ("e", "Ubuntu", "22.04"),
+    ]:
+        info = {"system": "Linux", "distribution_name": name, "distribution_version": version}
+        write_submission(tmp_path, user_id=user, user_system_info=info)
+
+    breakdown = pages_for(tmp_path)[package_path("Git (git)")].context["breakdowns"]
+
+    assert [(row["value"], row["tested_users"]) for row in breakdown["distribution"]] == [
+        ("Arch Linux", 2),
+        ("22.04", 1),
+        ("Ubuntu 22.04", 1),
+        ("unknown", 1),
+    ]
+
+
 def test_machine_aliases_are_one_architecture_everywhere(tmp_path: Path) -> None:
     for user, machine in [
         ("a", "AMD64"),
@@ -465,3 +489,23 @@ def test_contexts_are_json_with_plain_ints_and_rounded_float_rates(tmp_path: Pat
     assert failing["failure_rate"] == 1.0
     share = pages_for(tmp_path)["index.html"].context["totals"]["share_users_failing"]
     assert share == 0.3333 and type(share) is float
+
+
+def test_iter_pages_gives_the_chart_pages_first_and_the_same_pages_as_build_pages(
+    tmp_path: Path,
+) -> None:
+    write_submission(tmp_path, user_id="a", workshop_id="ws-1", failed=["make"])
+    write_submission(tmp_path, user_id="b", workshop_id="ws-2")
+    loaded = load_submissions(tmp_path)
+    people = assign_people(loaded.submissions)
+
+    pages = list(iter_pages(people, loaded.results, now=NOW, generated_at="x", title="T"))
+
+    templates = [page.template for page in pages]
+    last_chart_page = max(
+        number
+        for number, template in enumerate(templates)
+        if template in ("overview.html", "package.html", "matrix.html")
+    )
+    assert templates.index("workshop.html") > last_chart_page
+    assert pages == build_pages(people, loaded.results, now=NOW, generated_at="x", title="T")

@@ -125,6 +125,25 @@ def test_latest_attempt_is_the_newest_received_at_with_ties_broken_by_submission
     assert latest.to_dict() == {"late": True, "early": False, "t-1": False, "t-2": True}
 
 
+def test_attempts_at_the_same_time_are_ordered_by_submission_id_then_path(
+    tmp_path: Path,
+) -> None:
+    # Files named against the order of their ids, and one id twice, so that neither the
+    # order the files are read in nor the id alone decides.
+    same_time = "2026-11-03T00:00:00Z"
+    for name, submission_id in [("a", "z"), ("b", "y"), ("c", "y")]:
+        write_submission(
+            tmp_path, f"{name}.json", submission_id=submission_id, received_at=same_time
+        )
+    write_submission(tmp_path, "d.json", submission_id="x", received_at="2026-11-02T00:00:00Z")
+
+    table = assign_people(load_submissions(tmp_path).submissions)
+    ordered = table.sort_values("attempt_order")
+
+    assert [Path(path).name for path in ordered["path"]] == ["d.json", "b.json", "c.json", "a.json"]
+    assert table.loc[table["is_latest"], "submission_id"].tolist() == ["z"]
+
+
 def test_workshop_is_the_newest_non_empty_one_and_a_rerun_without_keeps_it(
     tmp_path: Path,
 ) -> None:

@@ -8,11 +8,14 @@ the grouped pattern nor the example may carry any of that into site/.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from generator_files import write_submission
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.config import GeneratorConfig
 from generator import messages
@@ -73,6 +76,57 @@ def test_messages_of_different_people_still_group_together() -> None:
         )
     )
     assert patterns[0] == patterns[1]
+
+
+# Pieces of real-looking messages: several people's home folders (which scrubbing merges),
+# addresses, ids, versions, odd spacing, and long runs: shortened, or not once generalised.
+FRAGMENTS = [
+    "could not run",
+    r"C:\Users\Bob Smith\AppData\make.exe",
+    r"C:\Users\amina\AppData\make.exe",
+    "/home/amina/bin/make",
+    "/home/bob/bin/make",
+    "~bob/x",
+    "learner@example.org",
+    "10.0.0.7",
+    "fe80::1",
+    OUR_USER_ID,
+    "https://example.org/x?y=1",
+    "version 3.11.6",
+    "0x7f3a2b1c0d90",
+    "tmpab12_x.log",
+    "exit 2",
+    " \t\n ",
+    "x" * 300,
+    "/opt/" + "y" * 400,
+]
+MESSAGES = st.lists(
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=6).map(" ".join),
+    max_size=12,
+)
+
+
+def _one_by_one(text: str, rules: list) -> str:
+    """The definition, message by message: every rule in order, then strip and shorten."""
+    for rule in rules:
+        text = re.sub(rule.pattern, rule.replacement, text)
+    text = text.strip()
+    return text if len(text) <= messages.MAX_LENGTH else text[: messages.MAX_LENGTH - 1] + "…"
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=MESSAGES)
+def test_patterns_and_examples_match_applying_every_rule_to_each_message(texts) -> None:
+    # The pattern is worked out from the scrubbed text, once per distinct scrubbed text, and
+    # rules skip messages without their clue: these shortcuts must give what applying every
+    # rule to each raw message gives.
+    patterns, examples = messages.patterns_and_examples(pd.Series(texts, dtype=object))
+    all_rules = [*messages._PRIVATE, *messages._GENERALISE]
+
+    assert patterns.tolist() == [_one_by_one(text, all_rules) for text in texts]
+    assert examples.tolist() == [_one_by_one(text, messages._PRIVATE) for text in texts]
+    assert messages.normalise(pd.Series(texts, dtype=object)).tolist() == patterns.tolist()
+    assert messages.scrub(pd.Series(texts, dtype=object)).tolist() == examples.tolist()
 
 
 def test_built_site_holds_no_identifying_text(tmp_path: Path) -> None:
