@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    from matplotlib.artist import Artist
     from matplotlib.figure import Figure
+    from matplotlib.patches import PathPatch
+    from matplotlib.transforms import Bbox, Transform
 
 TOP_N = 20
 """Most rows a bar chart or heat map shows; the table beside it lists every row."""
@@ -96,12 +98,25 @@ def percent(rate: float | None) -> str:
     return "no data" if rate is None else f"{rate * 100:.0f}%"
 
 
+def warm_up() -> None:
+    """Pay the one-time costs of the first chart now, so that later charts are all cheap.
+
+    The first chart of a process imports matplotlib (about half a second) and loads its fonts
+    (about 0.1 s on the first text laid out). A build calls this in each worker process while
+    other work runs, instead of paying it in the middle of its chart tasks. It draws a tiny
+    throwaway chart: the surest way to touch everything the real charts use.
+    """
+    horizontal_bars("warm-up", ["warm-up"], [("warm-up", _COLOURS["whole"], [1])], ["1 of 1"])
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     """The charts' matplotlib settings, for the figure drawn inside.
 
     matplotlib is imported here, on the first drawing, not with this module: it takes about
-    half a second, and a big build draws its charts in worker processes only.
+    half a second, and a big build draws its charts in worker processes only. The settings
+    apply inside this block only (``rc_context`` costs ~0.2 ms a chart), so other code in the
+    process that uses matplotlib keeps its own.
     """
     import matplotlib
 
@@ -128,39 +143,54 @@ def _new_figure(
     top: float = 0.35,
     bottom: float = 0.1,
     right: float = 0.1,
-) -> tuple[Figure, Axes]:
-    """A figure of ``width`` inches with one plot ``plot_height`` inches tall.
+) -> tuple[Figure, Bbox]:
+    """A figure of ``width`` inches with room for one plot ``plot_height`` inches tall.
 
-    Margins are in inches, so labels and titles keep their room whatever the number of rows:
-    ``label_chars`` sizes the left margin, ``top`` holds the title (and a legend under it).
+    Returns the figure and the plot's box in figure coordinates (0 to 1). Margins are in
+    inches, so labels and titles keep their room whatever the number of rows: ``label_chars``
+    sizes the left margin, ``top`` holds the title (and a legend under it).
     """
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
 
     left = 0.2 + 0.075 * label_chars if label_chars else 0.5
     height = top + plot_height + bottom
     figure = Figure(figsize=(width, height))
     FigureCanvasSVG(figure)
-    figure.subplots_adjust(
-        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height
-    )
     figure.text(0.08 / width, 1 - 0.08 / height, title, va="top", fontsize=10, weight="bold")
-    return figure, figure.add_subplot()
+    plot = Bbox.from_extents(left / width, bottom / height, 1 - right / width, 1 - top / height)
+    return figure, plot
 
 
-def _legend_under_title(axes: Axes) -> None:
-    axes.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, fontsize=8, borderaxespad=0.3)
+# Bar charts and heat maps are drawn straight onto the figure, without an ``Axes``: creating
+# one (axes, spines, ticks) and drawing it was half the time of a small chart, and these
+# charts use none of it: their limits are known and their labels are plain texts. Only
+# ``weekly_bars``, which has real scales, keeps an ``Axes``.
 
 
-def _add_bars(
-    axes: Axes, bars: Sequence[tuple[float, float, float, float]], colour: str, legend: str
-) -> None:
-    """Draw one series of bars, each (x, y, width, height) in data units, as a single path.
+def _data_transform(
+    figure: Figure, plot: Bbox, x: tuple[float, float], y: tuple[float, float]
+) -> Transform:
+    """Data coordinates -> the ``plot`` box, ``x`` and ``y`` giving the data at its edges
+    (left to right, bottom to top): what an ``Axes`` calls ``transData``."""
+    from matplotlib.transforms import Bbox, BboxTransform, TransformedBbox
+
+    view = Bbox.from_extents(x[0], y[0], x[1], y[1])
+    return BboxTransform(view, TransformedBbox(plot, figure.transFigure))
+
+
+def _bars(
+    bars: Sequence[tuple[float, float, float, float]],
+    colour: str,
+    legend: str,
+    transform: Transform,
+) -> PathPatch:
+    """One series of bars, each (x, y, width, height) in data units, as a single path.
 
     ``axes.bar`` would make one ``Rectangle`` per bar and fold each into the data limits,
     segment by segment; with 100+ weeks that was most of a chart's drawing time. One path per
-    series looks the same (bars of a series never overlap), is drawn in one go and is one
-    ``<path>`` in the SVG. ``add_artist`` skips the data limits: every chart sets its own.
+    series looks the same (bars of a series never overlap) and is one ``<path>`` in the SVG.
     """
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path
@@ -172,19 +202,30 @@ def _add_bars(
         for corner in ((x, y), (x + width, y), (x + width, y + height), (x, y + height), (x, y))
     ]
     path = Path(vertices, corners * len(bars))
-    axes.add_artist(PathPatch(path, facecolor=colour, edgecolor="none", label=legend))
+    return PathPatch(path, facecolor=colour, edgecolor="none", label=legend, transform=transform)
 
 
-def _row_labels(axes: Axes, labels: Sequence[str]) -> None:
-    """Write ``labels`` left of the rows ``0, 1, ...`` where y tick labels would go.
+def _row_labels(figure: Figure, plot: Bbox, data: Transform, labels: Sequence[str]) -> None:
+    """Write ``labels`` left of the plot at rows ``0, 1, ...``, as y tick labels would be."""
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-    Plain texts instead of ``set_yticks``: a tick is five artists (two marks, a grid line,
-    two labels), which made labels the costliest part of a small chart. The y axis is hidden.
-    """
-    transform, va, ha = axes.get_yaxis_text1_transform(_TICK_PAD)
+    beside = blended_transform_factory(figure.transFigure, data) + ScaledTranslation(
+        -_TICK_PAD / 72, 0, figure.dpi_scale_trans
+    )
     for row, label in enumerate(labels):
-        axes.text(0, row, label, transform=transform, va=va, ha=ha)
-    axes.yaxis.set_visible(False)
+        figure.text(plot.x0, row, label, transform=beside, ha="right", va="center_baseline")
+
+
+def _legend_under_title(figure: Figure, plot: Bbox, handles: Sequence[Artist]) -> None:
+    """The legend in one row above the plot's top left corner, under the title."""
+    figure.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(plot.x0, plot.y1),
+        ncols=2,
+        fontsize=8,
+        borderaxespad=0.3,
+    )
 
 
 def horizontal_bars(
@@ -197,30 +238,40 @@ def horizontal_bars(
 
     ``series`` is (legend, colour, values); each is drawn over the previous one, so list the
     larger totals first (people tested, then people failing) and the darker bar reads as
-    "this many of that many". The notes replace an x axis: cheaper to draw (ticks are most
-    of matplotlib's time) and exact.
+    "this many of that many". The notes replace an x axis: cheaper to draw and exact.
     """
+    from matplotlib.lines import Line2D
+
     shown = [clean_label(label) for label in labels[:TOP_N]]
+    longest = max((max(values[:TOP_N], default=0) for _, _, values in series), default=0)
     with _style():
-        figure, axes = _new_figure(
+        figure, plot = _new_figure(
             title, _WIDTH, 0.26 * len(shown), label_chars=max(map(len, shown)), top=0.6
         )
+        data = _data_transform(figure, plot, (0, (longest or 1) * 1.3), (len(shown) - 0.5, -0.5))
+        handles = []
         for index, (legend, colour, values) in enumerate(series):
             height = 0.75 if index == 0 else 0.45
             bars = [
                 (0, row - height / 2, value, height) for row, value in enumerate(values[:TOP_N])
             ]
-            _add_bars(axes, bars, colour, legend)
-        longest = max((max(values[:TOP_N], default=0) for _, _, values in series), default=0)
+            handles.append(figure.add_artist(_bars(bars, colour, legend, data)))
         for row, note in enumerate(notes[:TOP_N]):
             end = max(values[row] for _, _, values in series)
-            axes.text(end + longest * 0.01, row, note, va="center", fontsize=8)
-        axes.set_xlim(0, (longest or 1) * 1.3)
-        axes.set_ylim(len(shown) - 0.5, -0.5)
-        _row_labels(axes, shown)
-        axes.xaxis.set_visible(False)
-        axes.spines["bottom"].set_visible(False)
-        _legend_under_title(axes)
+            figure.text(end + longest * 0.01, row, note, va="center", fontsize=8, transform=data)
+        _row_labels(figure, plot, data, shown)
+        # The left spine, as an Axes would draw it.
+        figure.add_artist(
+            Line2D(
+                [plot.x0, plot.x0],
+                [plot.y0, plot.y1],
+                transform=figure.transFigure,
+                color="black",
+                linewidth=0.8,
+                solid_capstyle="projecting",
+            )
+        )
+        _legend_under_title(figure, plot, handles)
         return _svg(figure)
 
 
@@ -233,25 +284,32 @@ def weekly_bars(
     of that" already shows the share.
     """
     with _style():
-        figure, axes = _new_figure(title, _WIDTH, 2.0, top=0.6, bottom=0.35)
-        for values, colour, legend in (
-            (totals, _COLOURS["whole"], "submissions"),
-            (parts, _COLOURS["part"], "with a failure"),
-        ):
-            _add_bars(
-                axes,
-                [(week - 0.45, 0, 0.9, value) for week, value in enumerate(values)],
-                colour,
-                legend,
+        figure, plot = _new_figure(title, _WIDTH, 2.0, top=0.6, bottom=0.35)
+        axes = figure.add_axes(plot.bounds)
+        handles = [
+            # add_artist, not add_patch: the limits are set below, so the data limits that
+            # add_patch would compute, segment by segment, are not needed.
+            axes.add_artist(
+                _bars(
+                    [(week - 0.45, 0, 0.9, value) for week, value in enumerate(values)],
+                    colour,
+                    legend,
+                    axes.transData,
+                )
             )
-        positions = range(len(weeks))
+            for values, colour, legend in (
+                (totals, _COLOURS["whole"], "submissions"),
+                (parts, _COLOURS["part"], "with a failure"),
+            )
+        ]
         # As autoscaling would: from 0 with 5% headroom over the highest bar.
         axes.set_ylim(0, (max(totals, default=0) or 1) * 1.05)
         axes.yaxis.get_major_locator().set_params(integer=True, nbins=4)
         step = max(1, math.ceil(len(weeks) / 5))
+        positions = range(len(weeks))
         axes.set_xticks(positions[::step], [clean_label(week) for week in weeks[::step]])
         axes.set_xlim(-0.6, len(weeks) - 0.4)
-        _legend_under_title(axes)
+        _legend_under_title(figure, plot, handles)
         return _svg(figure)
 
 
@@ -259,9 +317,13 @@ def heat_map(
     title: str, rows: Sequence[str], columns: Sequence[str], rates: Sequence[Sequence[float | None]]
 ) -> bytes:
     """Failure rate per (row, column) as coloured cells with the percentage written in."""
+    from matplotlib import colormaps
+    from matplotlib.collections import PolyCollection
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
     shown_rows = [clean_label(row) for row in rows[:TOP_N]]
     shown_columns = [clean_label(column, 14) for column in columns[:TOP_N]]
-    grid = [[math.nan if rate is None else rate for rate in line[:TOP_N]] for line in rates[:TOP_N]]
+    grid = [list(line[:TOP_N]) for line in rates[:TOP_N]]
     label_chars = max(map(len, shown_rows))
     # Column names longer than a cell is wide go up at an angle instead of overlapping.
     column_chars = max(map(len, shown_columns))
@@ -269,28 +331,49 @@ def heat_map(
     slant = 0.055 * column_chars if slanted else 0.0
     top, right = 0.7 + slant, 0.1 + slant
     width = max(4.5, 0.2 + 0.075 * label_chars + 0.6 * len(shown_columns) + right)
+    colours = colormaps["YlOrRd"]
     with _style():
-        figure, axes = _new_figure(
+        figure, plot = _new_figure(
             title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=top, right=right
         )
-        axes.imshow(grid, cmap="YlOrRd", vmin=0, vmax=1, aspect="auto")
-        axes.set_xticks(
-            range(len(shown_columns)),
-            shown_columns,
-            rotation=45 if slanted else 0,
-            ha="left" if slanted else "center",
-            rotation_mode="anchor",
+        data = _data_transform(
+            figure, plot, (-0.5, len(shown_columns) - 0.5), (len(shown_rows) - 0.5, -0.5)
         )
-        axes.xaxis.tick_top()
-        axes.set_yticks(range(len(shown_rows)), shown_rows)
-        axes.tick_params(length=0)
-        for spine in axes.spines.values():
-            spine.set_visible(False)
-        for y, line in enumerate(grid):
-            for x, rate in enumerate(line):
-                text = "–" if math.isnan(rate) else f"{rate * 100:.0f}%"
-                colour = "white" if not math.isnan(rate) and rate > 0.6 else "black"
-                axes.text(x, y, text, ha="center", va="center", fontsize=8, color=colour)
+        # A cell without data stays blank, with a dash written in.
+        cells = [(x, y, rate) for y, line in enumerate(grid) for x, rate in enumerate(line)]
+        filled = [(x, y, rate) for x, y, rate in cells if rate is not None]
+        figure.add_artist(
+            PolyCollection(
+                [
+                    [(x - 0.5, y - 0.5), (x + 0.5, y - 0.5), (x + 0.5, y + 0.5), (x - 0.5, y + 0.5)]
+                    for x, y, _ in filled
+                ],
+                facecolors=[colours(min(max(rate, 0.0), 1.0)) for _, _, rate in filled],
+                edgecolors="none",
+                transform=data,
+            )
+        )
+        above = blended_transform_factory(data, figure.transFigure) + ScaledTranslation(
+            0, _TICK_PAD / 72, figure.dpi_scale_trans
+        )
+        for x, column in enumerate(shown_columns):
+            figure.text(
+                x,
+                plot.y1,
+                column,
+                transform=above,
+                rotation=45 if slanted else 0,
+                ha="left" if slanted else "center",
+                va="bottom",
+                rotation_mode="anchor",
+            )
+        _row_labels(figure, plot, data, shown_rows)
+        for x, y, rate in cells:
+            text = "–" if rate is None else f"{rate * 100:.0f}%"
+            colour = "white" if rate is not None and rate > 0.6 else "black"
+            figure.text(
+                x, y, text, ha="center", va="center", fontsize=8, color=colour, transform=data
+            )
         return _svg(figure)
 
 
