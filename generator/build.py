@@ -96,7 +96,7 @@ def build_site(
         # The readers are working; import the rest now (about 1 s of CPU, see the docstring).
         import pandas as pd
 
-        from generator.aggregate import build_pages
+        from generator.aggregate import iter_pages
         from generator.load import assemble
         from generator.people import assign_people
         from generator.render import prepare, write_site
@@ -107,7 +107,7 @@ def build_site(
     people = assign_people(loaded.submissions)
     del loaded  # the people table supersedes the loaded one: one copy in memory is enough
     n_people = int(people["person"].nunique())
-    pages = build_pages(
+    pages = iter_pages(
         people,
         results,
         now=pd.Timestamp(now),

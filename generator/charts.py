@@ -107,8 +107,8 @@ def warm_up() -> None:
     """Pay the one-time costs of the first chart now, so that later charts are all cheap.
 
     The first chart of a process imports matplotlib (about half a second) and loads its fonts
-    (about 0.1 s on the first text laid out). A build calls this in each worker process while
-    other work runs, instead of paying it in the middle of its chart tasks. It draws a tiny
+    (about 0.1 s on the first text laid out). The build calls this once, while its readers
+    work (``render.prepare``); the render workers it forks later inherit the result. It draws a tiny
     throwaway chart: the surest way to touch everything the real charts use.
     """
     horizontal_bars("warm-up", ["warm-up"], [("warm-up", _COLOURS["whole"], [1])], ["1 of 1"])
@@ -609,8 +609,3 @@ def charts_for(template: str, context: dict[str, Any]) -> list[Chart]:
     """The charts a page of this template shows (none for pages without charts), undrawn."""
     make = _CHARTS_BY_TEMPLATE.get(template)
     return make(context) if make else []
-
-
-def warm_up() -> None:
-    """Pay matplotlib's one-time costs now (import, font cache, first text layout)."""
-    horizontal_bars("warm up", ["a"], [("b", _COLOURS["whole"], [1])], ["c"])
