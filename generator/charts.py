@@ -108,8 +108,8 @@ def warm_up() -> None:
 
     The first chart of a process imports matplotlib (about half a second) and loads its fonts
     (about 0.1 s on the first text laid out). The build calls this once, while its readers
-    work (``render.prepare``); the render workers it forks later inherit the result. It draws a tiny
-    throwaway chart: the surest way to touch everything the real charts use.
+    work (``render.prepare``); the render workers it forks later inherit the result. It draws
+    a tiny throwaway chart: the surest way to touch everything the real charts use.
     """
     horizontal_bars("warm-up", ["warm-up"], [("warm-up", _COLOURS["whole"], [1])], ["1 of 1"])
 
