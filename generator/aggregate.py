@@ -195,7 +195,7 @@ class Facts:
     # per submission
     person: np.ndarray
     received: np.ndarray  # ns since the epoch
-    by_attempt: np.ndarray  # submission numbers in (person, time) order: people's attempt_order
+    by_attempt: np.ndarray  # submission numbers sorted by ``attempt_order`` (person, time)
     failing: np.ndarray  # bool: at least one failed install
     week: Coded
     dims: dict[str, Coded]  # BREAKDOWNS -> coded column
