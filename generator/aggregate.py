@@ -195,7 +195,7 @@ class Facts:
     # per submission
     person: np.ndarray
     received: np.ndarray  # ns since the epoch
-    by_attempt: np.ndarray  # submission numbers in (person, time) order: people's attempt_order
+    by_attempt: np.ndarray  # submission numbers sorted by ``attempt_order`` (person, time)
     failing: np.ndarray  # bool: at least one failed install
     week: Coded
     dims: dict[str, Coded]  # BREAKDOWNS -> coded column
@@ -406,12 +406,18 @@ WINDOW_LINKS: list[Row] = [
 
 
 def overview_page(
-    facts: Facts, view: View, *, title: str, generated_at: str, window_days: int | None
+    facts: Facts,
+    view: View,
+    rows: list[Row],
+    *,
+    title: str,
+    generated_at: str,
+    window_days: int | None,
 ) -> Page:
-    counts = package_counts(facts, view)
+    """The overview of one period; ``rows`` are its ``package_rows``."""
     users = int(view.latest.sum())
     failing_users = int((view.latest & facts.failing).sum())
-    failing_packages = [row for row in _package_rows(facts, counts) if row["failing_users"]]
+    failing_packages = [row for row in rows if row["failing_users"]]
     versions = _failing_versions(facts, view)
     context = {
         "generated_at": generated_at,
@@ -422,7 +428,7 @@ def overview_page(
             "users": users,
             "users_with_failures": failing_users,
             "workshops": _workshop_count(facts, view),
-            "packages": int((counts["attempts"] > 0).sum()),
+            "packages": len(rows),
             "share_users_failing": rate(failing_users, users),
         },
         "failing_packages": failing_packages,
@@ -452,8 +458,9 @@ def _without_href(row: Row) -> Row:
     return {key: value for key, value in row.items() if key != "href"}
 
 
-def _package_rows(facts: Facts, counts: pd.DataFrame) -> list[Row]:
+def package_rows(facts: Facts, view: View) -> list[Row]:
     """Every package seen in the period with its figures, most failing users first."""
+    counts = package_counts(facts, view)
     rows = [
         {
             **_package_ref(facts, code),
@@ -975,13 +982,20 @@ def iter_pages(
     """
     facts = collect_facts(people, results)
     everything = make_view(facts, None)
-    yield overview_page(facts, everything, title=title, generated_at=generated_at, window_days=None)
+    rows = package_rows(facts, everything)
+    yield overview_page(
+        facts, everything, rows, title=title, generated_at=generated_at, window_days=None
+    )
     for days in WINDOWS:
-        since = (now - pd.Timedelta(days=days)).value
+        recent = make_view(facts, (now - pd.Timedelta(days=days)).value)
         yield overview_page(
-            facts, make_view(facts, since), title=title, generated_at=generated_at, window_days=days
+            facts,
+            recent,
+            package_rows(facts, recent),
+            title=title,
+            generated_at=generated_at,
+            window_days=days,
         )
-    rows = _package_rows(facts, package_counts(facts, everything))
     breakdowns = _breakdowns(facts, everything)
     yield matrix_page(facts, everything, rows, breakdowns)
     error_texts = error_entries(facts)

@@ -127,22 +127,30 @@ def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
     # Integer nanoseconds: a tz-aware column's to_numpy() is an array of objects.
     received = pd.DatetimeIndex(submissions["received_at"]).asi8
     order = _attempt_order(person, received, submissions["submission_id"], submissions["path"])
-    ordered_person = person[order]
-    last_of_person = np.ones(len(order), dtype=bool)
-    last_of_person[:-1] = ordered_person[1:] != ordered_person[:-1]
     is_latest = np.zeros(len(order), dtype=bool)
-    is_latest[order[last_of_person]] = True
+    is_latest[order[_last_of_runs(person[order])]] = True
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
-    with_workshop = order[pd.notna(workshop[order])]
-    person_workshop = pd.Series(workshop[with_workshop], index=person[with_workshop])
-    person_workshop = person_workshop[~person_workshop.index.duplicated(keep="last")]
 
     result = submissions.copy()
     result["person"] = person
     result["is_latest"] = is_latest
     result["attempt_order"] = position
-    result["workshop"] = pd.Categorical(
-        pd.Series(person).map(person_workshop).to_numpy(dtype=object)
-    )
+    result["workshop"] = pd.Categorical(_persons_workshop(person, workshop, order))
     return result
+
+
+def _last_of_runs(keys: np.ndarray) -> np.ndarray:
+    """For sorted ``keys``: True where the next key differs (the last row of each run)."""
+    last = np.ones(len(keys), dtype=bool)
+    last[:-1] = keys[1:] != keys[:-1]
+    return last
+
+
+def _persons_workshop(person: np.ndarray, workshop: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Per row: the newest workshop its person gave, None when they never gave one."""
+    given = order[pd.notna(workshop[order])]  # rows with a workshop, in (person, time) order
+    newest = given[_last_of_runs(person[given])]
+    by_person = np.full(int(person.max(initial=-1)) + 1, None, dtype=object)
+    by_person[person[newest]] = workshop[newest]
+    return by_person[person]
