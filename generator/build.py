@@ -92,7 +92,7 @@ def build_site(
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     progress = sys.stderr.isatty()
 
-    with Reading(submissions_dir) as reading:
+    with Reading(submissions_dir, progress=progress) as reading:
         # The readers are working; import the rest now (about 1 s of CPU, see the docstring).
         import pandas as pd
 
@@ -102,7 +102,7 @@ def build_site(
         from generator.render import prepare, write_site
 
         prepare()
-        loaded = assemble(reading, progress=progress)
+        loaded = assemble(reading)
     files_read, skipped, results = loaded.files_read, loaded.skipped, loaded.results
     people = assign_people(loaded.submissions)
     del loaded  # the people table supersedes the loaded one: one copy in memory is enough
@@ -120,7 +120,11 @@ def build_site(
         written = publish_site(
             site_dir,
             lambda staging: write_site(
-                pages, staging, title=config.title, generated_at=generated_at
+                pages,
+                staging,
+                title=config.title,
+                generated_at=generated_at,
+                progress=progress,
             ),
         )
     except OSError as exc:

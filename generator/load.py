@@ -98,9 +98,9 @@ def _tables(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
 # --- the public entry point -------------------------------------------------------------------
 
 
-def assemble(reading: Reading, *, progress: bool = False) -> LoadResult:
+def assemble(reading: Reading) -> LoadResult:
     """Wait for ``reading`` to finish and stitch its chunks into a ``LoadResult``."""
-    chunks = reading.finish(progress=progress)
+    chunks = reading.finish()
     submissions, results = _tables(chunks)
     skipped = [(Path(path), reason) for chunk in chunks for path, reason in chunk["skipped"]]
     return LoadResult(submissions, results, skipped, files_read=len(reading.paths))
@@ -113,5 +113,5 @@ def load_submissions(
 
     ``workers``: processes to use (default: every core; 1 reads in-process).
     """
-    with Reading(root, workers) as reading:
-        return assemble(reading, progress=progress)
+    with Reading(root, workers, progress=progress) as reading:
+        return assemble(reading)

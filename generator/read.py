@@ -20,13 +20,16 @@ import multiprocessing as mp
 import os
 from array import array
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from generator.progress import Progress
 
 SYSTEM_FIELDS = (
     "system",
@@ -315,18 +318,6 @@ def _chunks(paths: list[str], size: int) -> Iterator[list[str]]:
         yield paths[start : start + size]
 
 
-def _progress(chunks: Iterator[Chunk], total: int, enabled: bool) -> Iterator[Chunk]:
-    if not enabled:
-        yield from chunks
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit="file", desc="reading", leave=False) as bar:
-        for chunk in chunks:
-            bar.update(len(chunk["path"]) + len(chunk["skipped"]))
-            yield chunk
-
-
 class Reading:
     """Every submission file below a folder (which must exist), being read.
 
@@ -334,23 +325,30 @@ class Reading:
     caller does something else; ``finish`` waits for them. A small folder is read in this
     process by ``finish``: a pool would cost more than it saves. Use it as a context manager,
     so that the workers are stopped whatever happens. ``workers``: processes to use (default:
-    every core; 1 reads in-process).
+    every core; 1 reads in-process); ``progress``: show a bar on stderr.
     """
 
-    def __init__(self, root: Path, workers: int | None = None) -> None:
+    def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
         self.paths = _list_files(root)
         workers = workers or os.cpu_count() or 1
         chunk_size = max(1, min(CHUNK_SIZE, -(-len(self.paths) // (workers * 4))))
-        tasks = list(_chunks(self.paths, chunk_size))
+        self._tasks = list(_chunks(self.paths, chunk_size))
         self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[Chunk]] = []
+        self._progress = Progress(progress, desc="reading", unit="file", total=len(self.paths))
         if workers == 1 or len(self.paths) < IN_PROCESS_BELOW:
-            self._chunks: Iterator[Chunk] = map(_read_chunk, tasks)
             return
         # Forked, not spawned: a fresh interpreter would spend longer importing than reading.
         self._pool = ProcessPoolExecutor(
-            min(workers, len(tasks)), mp_context=mp.get_context("fork")
+            min(workers, len(self._tasks)), mp_context=mp.get_context("fork")
         )
-        self._chunks = self._pool.map(_read_chunk, tasks)  # submits every chunk: workers start
+        for task in self._tasks:  # the first submit starts the workers
+            future = self._pool.submit(_read_chunk, task)
+            future.add_done_callback(partial(self._chunk_done, len(task)))
+            self._futures.append(future)
+
+    def _chunk_done(self, files: int, _: Future[Chunk]) -> None:
+        self._progress.advance(files)  # runs on the pool's result thread
 
     def __enter__(self) -> Reading:
         return self
@@ -358,10 +356,17 @@ class Reading:
     def __exit__(self, *exc_info: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._progress.close()
 
-    def finish(self, *, progress: bool = False) -> list[Chunk]:
-        """Every chunk, in path order (a progress bar on stderr if ``progress``)."""
-        chunks = list(_progress(self._chunks, len(self.paths), progress))
-        if self._pool is not None:
+    def finish(self) -> list[Chunk]:
+        """Every chunk, in path order, once all are read."""
+        if self._pool is None:
+            chunks = []
+            for task in self._tasks:
+                chunks.append(_read_chunk(task))
+                self._progress.advance(len(task))
+        else:
+            chunks = [future.result() for future in self._futures]
             self._pool.shutdown()
+        self._progress.close()
         return chunks

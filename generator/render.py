@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -33,6 +34,7 @@ from markupsafe import Markup
 from generator.charts import Chart, charts_for, system_name
 from generator.charts import warm_up as warm_up_charts
 from generator.model import Page
+from generator.progress import Progress
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # In a checkout the templates sit at the repository's top (templates/), where people editing
@@ -98,12 +100,19 @@ class Written(NamedTuple):
     files: int
 
 
-def write_site(pages: Iterable[Page], out_dir: Path, *, title: str, generated_at: str) -> Written:
+def write_site(
+    pages: Iterable[Page],
+    out_dir: Path,
+    *,
+    title: str,
+    generated_at: str,
+    progress: bool = False,
+) -> Written:
     """Write every page with its twins, plus the assets, into ``out_dir``.
 
     ``pages`` may be a generator that is still computing later pages: each page is written (or
     handed to a worker process) as soon as it arrives, so a big site renders while it is
-    being aggregated.
+    being aggregated. ``progress``: show a bar of pages written on stderr.
 
     Raises ``ValueError`` for a page path that is absolute, contains ``..``, is not ``.html``
     or would land outside ``out_dir``, and for two pages that would write the same file; both
@@ -111,7 +120,7 @@ def write_site(pages: Iterable[Page], out_dir: Path, *, title: str, generated_at
     the half-written folder away: see publish.py).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _Writer(_Job(title, generated_at)) as writer:
+    with _Writer(_Job(title, generated_at), progress=progress) as writer:
         for page in pages:
             writer.add(_plan(out_dir, page))
         assets = [
@@ -191,8 +200,10 @@ class _Writer:
     ``prepare``). Both ways run the same code and write the same bytes.
     """
 
-    def __init__(self, job: _Job) -> None:
+    def __init__(self, job: _Job, *, progress: bool) -> None:
         self.job = job
+        self.show_progress = progress
+        self.progress = Progress(False, desc="", unit="")  # the real bar starts with the work
         self.files: set[Path] = set()
         self.folders: set[Path] = set()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
@@ -208,6 +219,7 @@ class _Writer:
     def __exit__(self, *exc_info: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        self.progress.close()
 
     def claim(self, files: list[Path]) -> None:
         """Reserve ``files`` and create their folders; two claims of one file are an error."""
@@ -225,17 +237,22 @@ class _Writer:
         self.work += 1 + CHART_COST * len(plan.charts)
         self.waiting += [("chart", chart) for chart in plan.charts]
         self.waiting.append(("pages", [plan]))
-        if not self.pool_tried and self.work >= PARALLEL_FROM:
+        starting = not self.pool_tried and self.work >= PARALLEL_FROM
+        if starting:
             self.pool_tried = True
             self.pool = _start_pool(self.job)
         if self.pool is not None:
-            self._submit(final=False)
+            self._submit(final=False)  # the first submit forks the workers
+            if starting:
+                self._start_progress()  # after the fork, so that no bar thread is forked
 
     def finish(self) -> int:
         """Write whatever is still waiting, wait for the workers; return the files claimed."""
         if self.pool is None:
+            self._start_progress()
             for task in _slices(self.waiting, final=True)[0]:
                 self.job.run(task)
+                self.progress.advance(_pages_in(task))
         else:
             self._submit(final=True)
             for future in self.futures:
@@ -245,7 +262,21 @@ class _Writer:
     def _submit(self, *, final: bool) -> None:
         assert self.pool is not None
         ready, self.waiting = _slices(self.waiting, final=final)
-        self.futures += [self.pool.submit(_run_task, task) for task in ready]
+        for task in ready:
+            future = self.pool.submit(_run_task, task)
+            future.add_done_callback(partial(self._task_done, _pages_in(task)))
+            self.futures.append(future)
+
+    def _task_done(self, pages: int, _: Future[None]) -> None:
+        self.progress.advance(pages)  # runs on the pool's result thread
+
+    def _start_progress(self) -> None:
+        self.progress = Progress(self.show_progress, desc="writing", unit=" pages")
+
+
+def _pages_in(task: Task) -> int:
+    kind, data = task
+    return len(data) if kind == "pages" else 0
 
 
 def _slices(tasks: list[Task], *, final: bool) -> tuple[list[Task], list[Task]]:

@@ -11,7 +11,12 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+import pytest
+
+from generator.progress import Progress
 
 _counter = itertools.count()
 _ABSENT = object()
@@ -77,3 +82,16 @@ def write_raw(root: Path, name: str, content: bytes) -> Path:
     path = root / name
     path.write_bytes(content)
     return path
+
+
+def recorded_bars(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[Progress]:
+    """Every ``Progress`` that ``module`` creates from now on, to check what it counted."""
+    bars: list[Progress] = []
+
+    class Recorded(Progress):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(module, "Progress", Recorded)
+    return bars

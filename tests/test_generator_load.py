@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from generator_files import submission, write_raw, write_submission
+from generator_files import recorded_bars, submission, write_raw, write_submission
 
 from generator import read
 from generator.load import load_submissions
@@ -235,3 +235,22 @@ def test_the_readers_need_neither_numpy_nor_pandas(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert done.stdout.split() == ["1", "False", "False"]
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_a_progress_bar_counts_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pooled
+) -> None:
+    for number in range(12):
+        write_submission(tmp_path, submission_id=f"s{number:02d}")
+    write_raw(tmp_path, "broken.json", b"{")
+    if pooled:
+        monkeypatch.setattr(read, "IN_PROCESS_BELOW", 0)
+        monkeypatch.setattr(read, "CHUNK_SIZE", 4)
+    bars = recorded_bars(monkeypatch, read)
+
+    result = load_submissions(tmp_path, workers=2, progress=True)
+
+    assert len(result.submissions) == 12
+    assert [bar.done for bar in bars] == [13]  # the broken file was read too
+    assert "reading:" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 import pytest
+from generator_files import recorded_bars
 from site_pages import HOSTILE, build_real_site, sample_pages  # tests/ is on sys.path
 
 from generator import render
@@ -241,6 +242,22 @@ def test_pages_may_arrive_from_a_generator_while_workers_render(
     assert written.pages == len(sample_pages())
     assert _files(from_generator) == _files(from_list)
     assert written.files == len(_files(from_list))
+
+
+@pytest.mark.parametrize("parallel_from", [10**9, 1])
+def test_a_progress_bar_counts_the_pages_written(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    parallel_from: int,
+) -> None:
+    monkeypatch.setattr(render, "PARALLEL_FROM", parallel_from)
+    monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
+    bars = recorded_bars(monkeypatch, render)
+    pages = sample_pages()
+    write_site(pages, tmp_path, title="T", generated_at=GENERATED_AT, progress=True)
+    assert [bar.done for bar in bars if bar.done] == [len(pages)]
+    assert "writing:" in capsys.readouterr().err
 
 
 def test_a_failure_while_pages_still_arrive_stops_the_workers(
