@@ -27,7 +27,6 @@ from typing import Any
 
 import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 
 from generator.charts import Chart, charts_for, system_name
 from generator.model import Page
@@ -251,7 +250,7 @@ def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
         ],
         charts={chart.name: {"src": path.name, "alt": chart.alt} for path, chart in plan.charts},
     )
-    _write_file(plan.target, html.encode("utf-8"))
+    _write_file(plan.target, _printable(html).encode("utf-8"))
 
 
 def json_bytes(value: Any) -> bytes:
@@ -333,15 +332,14 @@ def _number(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def _printable(value: Any) -> Any:
-    """Every printed value: control characters (NUL...) become U+FFFD, as a browser shows them.
+def _printable(html: str) -> str:
+    """The finished page with control characters (NUL...) as U+FFFD, as a browser shows them.
 
-    HTML forbids them, and a reader should see that something was there. Markup (the output
-    of a macro) was built from values that already passed through here.
+    HTML forbids them, and a reader should see that something was there. They can only come
+    from data (the templates hold none), so one pass over the finished page does for every
+    printed value what a per-value ``finalize`` hook would, at a fraction of the cost.
     """
-    if isinstance(value, str) and not value.isprintable() and not isinstance(value, Markup):
-        return _CONTROL.sub("\ufffd", value)
-    return value
+    return _CONTROL.sub("\ufffd", html)
 
 
 def _pretty_json(value: Any) -> str:
@@ -351,10 +349,28 @@ def _pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+class _DataEnvironment(Environment):
+    """An environment for templates that read plain data: ``row.name`` looks in the dict first.
+
+    Jinja's ``a.b`` tries the attribute ``b`` and then the item ``"b"``; every value a page
+    prints is an item of a dict, so the failed attribute lookup (an exception) was paid on each
+    of them. Trying the item first gives the same value for every key that is not also a dict
+    method, and the templates use ``.get`` only as a method.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> Environment:
     """The one Jinja environment of a process; templates are compiled once and cached."""
-    environment = Environment(
+    environment = _DataEnvironment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
         undefined=StrictUndefined,
@@ -362,7 +378,6 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-        finalize=_printable,
     )
     environment.filters["percentage"] = _percentage
     environment.filters["number"] = _number
