@@ -373,11 +373,8 @@ class _DataEnvironment(Environment):
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
         return super().getattr(obj, attribute)
 
 
