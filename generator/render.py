@@ -122,8 +122,9 @@ def write_site(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     with _Writer(_Job(title, generated_at), progress=progress) as writer:
+        targets = _Targets(out_dir)
         for page in pages:
-            writer.add(_plan(out_dir, page))
+            writer.add(_plan(targets, page))
         assets = [
             (out_dir / "assets" / asset.name, asset)
             for asset in sorted(STATIC_DIR.iterdir())
@@ -151,8 +152,8 @@ def prepare() -> None:
     warm_up_charts()
 
 
-def _plan(out_dir: Path, page: Page) -> _Plan:
-    target = _page_target(out_dir, page.path)
+def _plan(targets: _Targets, page: Page) -> _Plan:
+    target = targets.of(page.path)
     for name in page.tables:
         if not _TABLE_NAME.fullmatch(name):
             raise ValueError(f"table name {name!r} of {page.path} is not a safe file name")
@@ -320,8 +321,12 @@ def _run_task(task: Task) -> None:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    """Create ``path`` with ``data``: one open, one write, one close (thousands of files)."""
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    """Create ``path`` with ``data``: one open, one write, one close (thousands of files).
+
+    A symbolic link in its place is refused (``O_NOFOLLOW``), never written through.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    handle = os.open(path, flags, 0o666)
     try:
         view = memoryview(data)
         while view:
@@ -390,23 +395,37 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def _page_target(out_dir: Path, path: str) -> Path:
-    """The file a page path names inside ``out_dir``, refusing anything that could escape it."""
-    relative = PurePosixPath(path)
-    if (
-        not path
-        or "\\" in path
-        or "\x00" in path
-        or relative.is_absolute()
-        or ".." in relative.parts
-        or relative.suffix != ".html"
-    ):
-        raise ValueError(f"unsafe page path: {path!r}")
-    root = out_dir.resolve()
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root) or target == root:
-        raise ValueError(f"page path leaves the site folder: {path!r}")
-    return target
+class _Targets:
+    """Where page paths land inside ``out_dir``, refusing anything that could escape it.
+
+    Each distinct folder is resolved (symbolic links followed) once, not every page: a site
+    has thousands of pages in a handful of folders, and resolving costs a system call per
+    path component. The file itself is never followed: ``_write_file`` opens it with
+    ``O_NOFOLLOW``.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.root = out_dir.resolve()
+        self.folders: dict[PurePosixPath, Path] = {}
+
+    def of(self, path: str) -> Path:
+        relative = PurePosixPath(path)
+        if (
+            not path
+            or "\\" in path
+            or "\x00" in path
+            or relative.is_absolute()
+            or ".." in relative.parts
+            or relative.suffix != ".html"
+        ):
+            raise ValueError(f"unsafe page path: {path!r}")
+        folder = self.folders.get(relative.parent)
+        if folder is None:
+            folder = (self.root / relative.parent).resolve()
+            if not folder.is_relative_to(self.root):
+                raise ValueError(f"page path leaves the site folder: {path!r}")
+            self.folders[relative.parent] = folder
+        return folder / relative.name
 
 
 def _root(path: str) -> str:

@@ -305,6 +305,17 @@ def test_refuses_a_path_through_a_symlink_out_of_the_site(tmp_path: Path) -> Non
     assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
+def test_never_writes_through_a_symlinked_file(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "packages").mkdir(parents=True)
+    (tmp_path / "elsewhere.html").write_text("precious")
+    (out / "packages" / "index.html").symlink_to(tmp_path / "elsewhere.html")
+    page = Page("packages/index.html", "packages.html", "Packages", {"packages": []})
+    with pytest.raises(OSError):
+        _render([page], out)
+    assert (tmp_path / "elsewhere.html").read_text() == "precious"
+
+
 def test_refuses_two_pages_writing_the_same_file(tmp_path: Path) -> None:
     page = Page("packages/index.html", "packages.html", "Packages", {"packages": []})
     with pytest.raises(ValueError, match="same file"):
