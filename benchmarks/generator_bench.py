@@ -15,8 +15,15 @@ folder, then times, in the same run:
 It prints both times, their ratio (target: at most 2.0 at N = 100,000) and the build's peak
 memory (target: under 2 GiB), repeats the build on a folder a tenth the size to split time and
 memory into a fixed part and a part per file, and extrapolates both to 1,000,000 submissions.
-``--stages`` also runs the pipeline in-process and prints where the build's time goes.
-The machine may be shared: figures are noisy, run it twice before believing a change.
+``--stages`` also runs the stages one after the other in-process and prints what each costs
+(the real build overlaps them: see generator/build.py).
+
+Figures are noisy on a shared machine: run it twice before believing a change. And on ext4
+without a journal, creating files is slow for a few minutes after many files were deleted
+nearby (the kernel skips recently deleted inodes, checking each one again for every new
+file), which can add seconds of kernel time to the build's 8,000 page files: leave a few
+minutes after deleting a big folder (such as this benchmark's own, at its end) before
+measuring again.
 """
 
 from __future__ import annotations
