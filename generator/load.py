@@ -41,12 +41,15 @@ class LoadResult:
 
 
 def _categorical(parts: list[Coded]) -> pd.Categorical:
-    """Merge per-chunk (distinct strings, codes) into one categorical column."""
+    """Merge per-chunk (distinct values, codes) into one categorical column; None is missing."""
     mapping: dict[str, int] = {}
     codes = []
     for uniques, local in parts:
-        remap = np.array([mapping.setdefault(value, len(mapping)) for value in uniques] + [-1])
-        codes.append(remap[np.frombuffer(local, dtype=np.intc)].astype(np.int32))  # -1: the -1
+        remap = np.array(
+            [-1 if value is None else mapping.setdefault(value, len(mapping)) for value in uniques],
+            dtype=np.int32,
+        )
+        codes.append(remap[np.frombuffer(local, dtype=np.intc)])
     all_codes = np.concatenate(codes) if codes else np.empty(0, np.int32)
     return pd.Categorical.from_codes(all_codes, categories=pd.Index(list(mapping), dtype=object))
 

@@ -23,7 +23,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -129,9 +128,6 @@ _ROW = (
 )
 """The scalar fields of one parsed file, in the order ``_parse`` returns them."""
 
-Entries = tuple[list[str], list[Any], list[Any]]
-"""One file's package entries as parallel lists: names (trimmed), versions, errors."""
-
 
 def _install_list(data: dict[str, Any], key: str) -> list[Any]:
     raw = data.get(key)
@@ -140,28 +136,6 @@ def _install_list(data: dict[str, Any], key: str) -> list[Any]:
     if type(raw) is not list:
         raise UnusableFile(f"{key} is not a list")
     return raw
-
-
-def _entry_columns(entries: list[Any]) -> Entries | None:
-    """The entries' names, versions and errors; None if any entry breaks a rule.
-
-    This runs for every package entry of every file, so each check is one C-level pass
-    (``map``, ``set``) over all of a file's entries; only a file that fails one is looked at
-    entry by entry (``_problem``), to name the culprit.
-    """
-    if not set(map(type, entries)) <= {dict}:
-        return None
-    names = list(map(dict.get, entries, repeat("name")))
-    if not set(map(type, names)) <= {str}:
-        return None
-    names = list(map(str.strip, names))
-    if not all(names):
-        return None
-    versions = list(map(dict.get, entries, repeat("version")))
-    errors = list(map(dict.get, entries, repeat("error_description")))
-    if not set(map(type, versions)).union(map(type, errors)) <= _TEXT_TYPES:
-        return None
-    return names, versions, errors
 
 
 def _problem(entries: list[Any], key: str) -> str | None:
@@ -178,7 +152,9 @@ def _problem(entries: list[Any], key: str) -> str | None:
     return None
 
 
-class _Entry(msgspec.Struct):
+class _Entry(msgspec.Struct, frozen=True):
+    """One package entry. Frozen, so hashable: a chunk codes whole entries (see _read_chunk)."""
+
     name: str
     version: str | None = None
     error_description: str | None = None
@@ -205,8 +181,8 @@ _NO_SYSTEM = (None,) * len(SYSTEM_FIELDS)
 _NAME, _VERSION, _ERROR = attrgetter("name"), attrgetter("version"), attrgetter("error_description")
 
 
-def _parse(raw: bytes, path: str) -> tuple[tuple[Any, ...], Entries]:
-    """One file -> its ``_ROW`` values and its entries (see ``parse_submission``).
+def _parse(raw: bytes, path: str) -> tuple[tuple[Any, ...], list[_Entry]]:
+    """One file -> its ``_ROW`` values and its package entries (see ``parse_submission``).
 
     Nearly every file follows the format exactly, and msgspec decodes and type-checks such a
     file in C, at half the cost of orjson plus checks in Python. Whatever msgspec refuses
@@ -227,24 +203,37 @@ def _parse(raw: bytes, path: str) -> tuple[tuple[Any, ...], Entries]:
     names = list(map(str.strip, map(_NAME, listed)))
     if not all(names):
         return _parse_checked(raw, path)  # to name the entry without a name
-    entries = (names, list(map(_VERSION, listed)), list(map(_ERROR, listed)))
-    n_successful = len(successful)
-    if len(set(names)) < len(names):
-        entries, n_successful = _drop_repeats(entries, n_successful)
     info = file.user_system_info
+    fields = (file.submission_id, file.user_id, received_ns)
+    system = _NO_SYSTEM if info is None else _SYSTEM_VALUES(info)
+    return _row(path, fields, system, names, listed, len(successful))
+
+
+def _row(
+    path: str,
+    fields: tuple[str | None, str | None, int],
+    system: tuple[str | None, ...],
+    names: list[str],
+    listed: list[_Entry],
+    n_successful: int,
+) -> tuple[tuple[Any, ...], list[_Entry]]:
+    """Both ways' last step: defaults, repeated packages, the ``_ROW`` values."""
+    submission_id, user_id, received_ns = fields
+    if len(set(names)) < len(names):
+        listed, n_successful = _drop_repeats(names, listed, n_successful)
     row = (
         path,
-        file.submission_id or Path(path).stem,
+        submission_id or Path(path).stem,
         received_ns,
         n_successful,
-        len(entries[0]) - n_successful,
-        file.user_id or None,
-        *(_NO_SYSTEM if info is None else _SYSTEM_VALUES(info)),
+        len(listed) - n_successful,
+        user_id or None,
+        *system,
     )
-    return row, entries
+    return row, listed
 
 
-def _parse_checked(raw: bytes, path: str) -> tuple[tuple[Any, ...], Entries]:
+def _parse_checked(raw: bytes, path: str) -> tuple[tuple[Any, ...], list[_Entry]]:
     """``_parse`` for any bytes: orjson, then every rule in Python; ``UnusableFile`` says why."""
     try:
         data = orjson.loads(raw)
@@ -263,24 +252,21 @@ def _parse_checked(raw: bytes, path: str) -> tuple[tuple[Any, ...], Entries]:
             f for f, v in zip(_INFO_FIELDS, values, strict=True) if type(v) not in _TEXT_TYPES
         )
         raise UnusableFile(f"user_system_info.{field_name} is not a string")
-    submission_id = _optional_str(data.get("submission_id"), "submission_id") or Path(path).stem
-    user_id = _optional_str(data.get("user_id"), "user_id") or None
+    submission_id = _optional_str(data.get("submission_id"), "submission_id")
+    user_id = _optional_str(data.get("user_id"), "user_id")
     received_ns = _parse_time(data.get("received_at"), path)
     successful = _install_list(data, "successful_installs")
     failed = _install_list(data, "failed_installs")
-    entries = _entry_columns(successful + failed)
-    if entries is None:
-        raise UnusableFile(
-            _problem(successful, "successful_installs")
-            or _problem(failed, "failed_installs")
-            or "an install entry is not usable"
-        )
-    n_successful = len(successful)
-    if len(set(entries[0])) < len(entries[0]):
-        entries, n_successful = _drop_repeats(entries, n_successful)
-    n_failed = len(entries[0]) - n_successful
-    row = (path, submission_id, received_ns, n_successful, n_failed, user_id, *values[:7])
-    return row, entries
+    problem = _problem(successful, "successful_installs") or _problem(failed, "failed_installs")
+    if problem:
+        raise UnusableFile(problem)
+    listed = [
+        _Entry(entry["name"], entry.get("version"), entry.get("error_description"))
+        for entry in successful + failed
+    ]
+    names = [entry.name.strip() for entry in listed]
+    fields = (submission_id, user_id, received_ns)
+    return _row(path, fields, tuple(values[:7]), names, listed, len(successful))
 
 
 def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
@@ -293,37 +279,37 @@ def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
     readable reason for anything whose meaning is not clear. Public so that other tools apply
     exactly the same rules to one file.
     """
-    row, (names, versions, errors) = _parse(raw, path)
+    row, entries = _parse(raw, path)
     return {
         **dict(zip(_ROW, row, strict=True)),
-        "names": names,
-        "versions": versions,
-        "errors": errors,
+        "names": [entry.name.strip() for entry in entries],
+        "versions": list(map(_VERSION, entries)),
+        "errors": list(map(_ERROR, entries)),
     }
 
 
-def _drop_repeats(entries: Entries, n_successful: int) -> tuple[Entries, int]:
+def _drop_repeats(
+    names: list[str], listed: list[_Entry], n_successful: int
+) -> tuple[list[_Entry], int]:
     """A package listed more than once counts once: as failed if any of its listings failed."""
     keep: dict[str, int] = {}  # name -> index of the listing that stands for it
-    for index, name in enumerate(entries[0]):
+    for index, name in enumerate(names):
         if name not in keep or (index >= n_successful > keep[name]):
             keep[name] = index
     kept = sorted(keep.values())
-    names, versions, errors = ([column[index] for index in kept] for column in entries)
-    return (names, versions, errors), sum(1 for index in kept if index < n_successful)
+    return [listed[index] for index in kept], sum(1 for index in kept if index < n_successful)
 
 
 # --- a chunk of files -> compact columns ------------------------------------------------------
 
-Coded = tuple[list[str], array]
-"""A text column as (distinct values, C int codes with -1 for missing)."""
+Coded = tuple[list[Any], array]
+"""A column as (its distinct values, C int codes: positions in that list)."""
 
 
-def _code(values: Sequence[str | None]) -> Coded:
-    """Code a text column with a dict: cheaper than a pandas factorize of a fresh object array."""
-    index: dict[str | None, int] = {None: -1}
-    codes = array("i", [index.setdefault(value, len(index) - 1) for value in values])
-    del index[None]
+def _code(values: Sequence[Any]) -> Coded:
+    """Code a column with a dict: cheaper than a pandas factorize of a fresh object array."""
+    index: dict[Any, int] = {}
+    codes = array("i", [index.setdefault(value, len(index)) for value in values])
     return list(index), codes
 
 
@@ -340,15 +326,18 @@ def _read_file(path: str) -> bytes:
 
 
 def _read_chunk(paths: Sequence[str]) -> Chunk:
-    """Parse a chunk of files; return column data small enough to pickle cheaply."""
+    """Parse a chunk of files; return column data small enough to pickle cheaply.
+
+    Package entries are coded whole (name, version and error at once, one dict lookup per
+    entry): a chunk of 1,000 files lists some 19,000 entries but only a few hundred distinct
+    ones, which are then split into the three columns.
+    """
     rows: list[tuple[Any, ...]] = []
-    names: list[str] = []
-    versions: list[str | None] = []
-    errors: list[str | None] = []
+    entries: list[_Entry] = []
     skipped: list[tuple[str, str]] = []
     for path in paths:
         try:
-            row, entries = _parse(_read_file(path), path)
+            row, listed = _parse(_read_file(path), path)
         except UnusableFile as exc:
             skipped.append((path, str(exc)))
             continue
@@ -356,12 +345,11 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
             skipped.append((path, f"cannot read: {exc.strerror or exc}"))
             continue
         rows.append(row)
-        names += entries[0]
-        versions += entries[1]
-        errors += entries[2]
+        entries += listed
     columns = dict.fromkeys(_ROW, ())
     if rows:
         columns.update(zip(_ROW, zip(*rows, strict=True), strict=True))
+    distinct, codes = _code(entries)
     return {
         "path": list(columns["path"]),
         "submission_id": list(columns["submission_id"]),
@@ -369,7 +357,11 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
         "n_successful": array("i", columns["n_successful"]),
         "n_failed": array("i", columns["n_failed"]),
         "coded_subs": {name: _code(columns[name]) for name in CODED_SUBMISSION_COLUMNS},
-        "coded_results": {"name": _code(names), "version": _code(versions), "error": _code(errors)},
+        "coded_results": {
+            "name": ([entry.name.strip() for entry in distinct], codes),
+            "version": (list(map(_VERSION, distinct)), codes),
+            "error": (list(map(_ERROR, distinct)), codes),
+        },
         "skipped": skipped,
     }
 
