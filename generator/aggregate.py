@@ -981,6 +981,7 @@ def iter_pages(
     to end on. The tables are read only before the first page comes.
     """
     facts = collect_facts(people, results)
+    del people, results  # everything below reads the facts: let the tables go (memory)
     everything = make_view(facts, None)
     rows = package_rows(facts, everything)
     yield overview_page(

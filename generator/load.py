@@ -83,7 +83,7 @@ def _tables(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     # Each submission's entries come out successful-first, then failed: rebuild that layout.
     per_sub = np.column_stack([n_successful, n_failed]).ravel()
-    owner = np.repeat(np.arange(len(submissions), dtype=np.int64), n_successful + n_failed)
+    owner = np.repeat(np.arange(len(submissions), dtype=np.int32), n_successful + n_failed)
     failed = np.repeat(np.tile([False, True], len(submissions)), per_sub)
     results = pd.DataFrame(
         {
