@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 from functools import partial
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ _INFO_FIELDS = (*SYSTEM_FIELDS, "system_version", "system_platform")
 CODED_SUBMISSION_COLUMNS = ("user_id", *SYSTEM_FIELDS)
 CODED_RESULT_COLUMNS = ("name", "version", "error")
 
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 500
 """Paths per worker task: big enough to amortise pickling, small enough to balance cores."""
 
 IN_PROCESS_BELOW = 3000
@@ -67,26 +67,33 @@ class UnusableFile(ValueError):
 # --- finding files --------------------------------------------------------------------------
 
 
-def _list_files(root: Path) -> list[str]:
-    found: list[str] = []
-    pending = [os.fspath(root)]
-    while pending:
-        folder = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                elif entry.name.endswith(".json") and entry.is_file():
-                    found.append(entry.path)
-    found.sort()
-    return found
+def _submission_files(root: Path) -> Iterator[str]:
+    """Every ``*.json`` below ``root`` (dot-folders and dot-files skipped), in sorted order.
+
+    Each folder's entries are sorted on their own, a subfolder by its name plus ``/``: that
+    walks the tree in exactly the order of sorting all the paths at once, so files can be
+    handed to the readers while the rest of the tree is still being listed.
+    """
+
+    def walk(folder: str) -> Iterator[str]:
+        with os.scandir(folder) as scan:
+            entries = [
+                (f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name, entry)
+                for entry in scan
+                if not entry.name.startswith(".")
+            ]
+        for key, entry in sorted(entries, key=itemgetter(0)):
+            if key.endswith("/"):
+                yield from walk(entry.path)
+            elif key.endswith(".json") and entry.is_file():
+                yield entry.path
+
+    return walk(os.fspath(root))
 
 
 def find_submission_files(root: Path) -> list[Path]:
     """Every ``*.json`` below ``root``, skipping dot-folders and dot-files, sorted."""
-    return [Path(path) for path in _list_files(root)]
+    return [Path(path) for path in _submission_files(root)]
 
 
 # --- parsing one file (runs in worker processes) --------------------------------------------
@@ -381,31 +388,43 @@ def _chunks(paths: list[str], size: int) -> Iterator[list[str]]:
 class Reading:
     """Every submission file below a folder (which must exist), being read.
 
-    For a big folder, worker processes (one per core) are forked at once and read while the
-    caller does something else; ``finish`` waits for them. A small folder is read in this
-    process by ``finish``: a pool would cost more than it saves. Use it as a context manager,
-    so that the workers are stopped whatever happens. ``workers``: processes to use (default:
-    every core; 1 reads in-process); ``progress``: show a bar on stderr.
+    For a big folder, worker processes (one per core) are forked as soon as the listing has
+    found ``IN_PROCESS_BELOW`` files, and read chunks of files while the rest is still being
+    listed and while the caller does something else; ``finish`` waits for them. A small
+    folder is read in this process by ``finish``: a pool would cost more than it saves. Use it
+    as a context manager, so that the workers are stopped whatever happens. ``workers``:
+    processes to use (default: every core; 1 reads in-process); ``progress``: a bar on stderr.
     """
 
     def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
-        self.paths = _list_files(root)
-        workers = workers or os.cpu_count() or 1
-        chunk_size = max(1, min(CHUNK_SIZE, -(-len(self.paths) // (workers * 4))))
-        self._tasks = list(_chunks(self.paths, chunk_size))
+        self._workers = workers or os.cpu_count() or 1
+        self._progress = Progress(progress, desc="reading", unit="file")
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[Chunk]] = []
-        self._progress = Progress(progress, desc="reading", unit="file", total=len(self.paths))
-        if workers == 1 or len(self.paths) < IN_PROCESS_BELOW:
-            return
-        # Forked, not spawned: a fresh interpreter would spend longer importing than reading.
-        self._pool = ProcessPoolExecutor(
-            min(workers, len(self._tasks)), mp_context=mp.get_context("fork")
-        )
-        for task in self._tasks:  # the first submit starts the workers
-            future = self._pool.submit(_read_chunk, task)
-            future.add_done_callback(partial(self._chunk_done, len(task)))
-            self._futures.append(future)
+        self.paths: list[str] = []
+        handed_out = 0  # paths before this one are in a submitted chunk
+        for path in _submission_files(root):
+            self.paths.append(path)
+            while len(self.paths) - handed_out >= CHUNK_SIZE and self._pool_started():
+                self._submit(self.paths[handed_out : handed_out + CHUNK_SIZE])
+                handed_out += CHUNK_SIZE
+        self._progress.set_total(len(self.paths))
+        if self._pool is not None and handed_out < len(self.paths):
+            self._submit(self.paths[handed_out:])
+
+    def _pool_started(self) -> bool:
+        """Start the workers once the folder is big enough; say whether they are running."""
+        if self._pool is None and self._workers > 1 and len(self.paths) >= IN_PROCESS_BELOW:
+            # Forked (by the first submit), not spawned: a new interpreter would spend longer
+            # importing than reading.
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=mp.get_context("fork"))
+        return self._pool is not None
+
+    def _submit(self, paths: list[str]) -> None:
+        assert self._pool is not None
+        future = self._pool.submit(_read_chunk, paths)
+        future.add_done_callback(partial(self._chunk_done, len(paths)))
+        self._futures.append(future)
 
     def _chunk_done(self, files: int, _: Future[Chunk]) -> None:
         self._progress.advance(files)  # runs on the pool's result thread
@@ -422,9 +441,9 @@ class Reading:
         """Every chunk, in path order, once all are read."""
         if self._pool is None:
             chunks = []
-            for task in self._tasks:
-                chunks.append(_read_chunk(task))
-                self._progress.advance(len(task))
+            for paths in _chunks(self.paths, CHUNK_SIZE):
+                chunks.append(_read_chunk(paths))
+                self._progress.advance(len(paths))
         else:
             chunks = [future.result() for future in self._futures]
             self._pool.shutdown()

@@ -136,3 +136,27 @@ def test_the_two_ways_agree_on_damaged_bytes(
     if careful[0] == "skipped" and "infinity" in careful[1]:
         return  # a number too big for a float: the deliberate difference above
     assert fast == careful
+
+
+NAME_PART = st.text(alphabet="ab-._0", min_size=1, max_size=3).filter(
+    lambda name: not name.startswith(".")
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=st.lists(st.lists(NAME_PART, min_size=1, max_size=3), min_size=1, max_size=12))
+def test_files_are_found_in_sorted_path_order_folder_by_folder(
+    tmp_path_factory: pytest.TempPathFactory, tree: list[list[str]]
+) -> None:
+    """Walking folder by folder (a folder sorted as its name plus "/") is a global sort."""
+    root = tmp_path_factory.mktemp("tree")
+    made = set()
+    for parts in tree:
+        folder = root.joinpath(*parts[:-1])
+        target = folder / f"{parts[-1]}.json"
+        if any(p.is_file() for p in [folder, *folder.parents] if p != root) or target.is_dir():
+            continue  # a name already used the other way (file vs folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text("{}")
+        made.add(str(target))
+    assert [str(path) for path in read.find_submission_files(root)] == sorted(made)
