@@ -11,6 +11,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,72 +41,100 @@ class LoadResult:
 # --- stitching chunks together ----------------------------------------------------------------
 
 
-def _categorical(parts: list[Coded]) -> pd.Categorical:
-    """Merge per-chunk (distinct values, codes) into one categorical column; None is missing."""
-    mapping: dict[str, int] = {}
-    codes = []
-    for uniques, local in parts:
+class _Categories:
+    """One text column, merged chunk by chunk: a category per distinct value, None missing."""
+
+    def __init__(self) -> None:
+        self.mapping: dict[str, int] = {}
+        self.codes: list[np.ndarray] = []
+
+    def add(self, coded: Coded) -> None:
+        uniques, local = coded
         remap = np.array(
-            [-1 if value is None else mapping.setdefault(value, len(mapping)) for value in uniques],
+            [
+                -1 if value is None else self.mapping.setdefault(value, len(self.mapping))
+                for value in uniques
+            ],
             dtype=np.int32,
         )
-        codes.append(remap[np.frombuffer(local, dtype=np.intc)])
-    all_codes = np.concatenate(codes) if codes else np.empty(0, np.int32)
-    return pd.Categorical.from_codes(all_codes, categories=pd.Index(list(mapping), dtype=object))
+        self.codes.append(remap[np.frombuffer(local, dtype=np.intc)])
+
+    def column(self) -> pd.Categorical:
+        codes = np.concatenate(self.codes) if self.codes else np.empty(0, np.int32)
+        return pd.Categorical.from_codes(
+            codes, categories=pd.Index(list(self.mapping), dtype=object)
+        )
 
 
-def _int_column(parts: list[array], dtype: type) -> np.ndarray:
-    """C arrays of the chunks as one numpy column (``frombuffer`` shares, no copy per chunk)."""
-    if not parts:
-        return np.empty(0, dtype)
-    arrays = [np.frombuffer(part, dtype=part.typecode) for part in parts]
-    return np.concatenate(arrays).astype(dtype, copy=False)
+class _Tables:
+    """The two tables, put together chunk by chunk as the readers hand the chunks back.
 
+    Merging a chunk's distinct values into the columns' categories is most of the work, and
+    done on arrival it overlaps the reading instead of following it.
+    """
 
-def _tables(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    n_successful = _int_column([c["n_successful"] for c in chunks], np.int32)
-    n_failed = _int_column([c["n_failed"] for c in chunks], np.int32)
-    received = _int_column([c["received_ns"] for c in chunks], np.int64)
-    submissions = pd.DataFrame(
-        {
-            "path": pd.Series([p for c in chunks for p in c["path"]], dtype=object),
-            "submission_id": pd.Series(
-                [s for c in chunks for s in c["submission_id"]], dtype=object
-            ),
-            "received_at": pd.to_datetime(received, unit="ns", utc=True),
-            **{
-                name: _categorical([c["coded_subs"][name] for c in chunks])
-                for name in CODED_SUBMISSION_COLUMNS
-            },
-            "n_successful": n_successful,
-            "n_failed": n_failed,
+    def __init__(self) -> None:
+        self.lists: dict[str, list[Any]] = {"path": [], "submission_id": [], "skipped": []}
+        self.numbers: dict[str, list[array]] = {
+            name: [] for name in ("received_ns", "n_successful", "n_failed")
         }
-    )
-    # Each submission's entries come out successful-first, then failed: rebuild that layout.
-    per_sub = np.column_stack([n_successful, n_failed]).ravel()
-    owner = np.repeat(np.arange(len(submissions), dtype=np.int32), n_successful + n_failed)
-    failed = np.repeat(np.tile([False, True], len(submissions)), per_sub)
-    results = pd.DataFrame(
-        {
-            "sub": owner,
-            **{
-                name: _categorical([c["coded_results"][name] for c in chunks])
-                for name in CODED_RESULT_COLUMNS
-            },
-            "failed": failed,
-        }
-    )
-    return submissions, results
+        self.submission_columns = {name: _Categories() for name in CODED_SUBMISSION_COLUMNS}
+        self.result_columns = {name: _Categories() for name in CODED_RESULT_COLUMNS}
+
+    def add(self, chunk: Chunk) -> None:
+        for name, values in self.lists.items():
+            values += chunk[name]
+        for name, parts in self.numbers.items():
+            parts.append(chunk[name])
+        for name, column in self.submission_columns.items():
+            column.add(chunk["coded_subs"][name])
+        for name, column in self.result_columns.items():
+            column.add(chunk["coded_results"][name])
+
+    def _numbers(self, name: str, dtype: type) -> np.ndarray:
+        """A number column from the chunks' C arrays (``frombuffer`` shares, no copy each)."""
+        parts = [np.frombuffer(part, dtype=part.typecode) for part in self.numbers[name]]
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        n_successful = self._numbers("n_successful", np.int32)
+        n_failed = self._numbers("n_failed", np.int32)
+        submissions = pd.DataFrame(
+            {
+                "path": pd.Series(self.lists["path"], dtype=object),
+                "submission_id": pd.Series(self.lists["submission_id"], dtype=object),
+                "received_at": pd.to_datetime(
+                    self._numbers("received_ns", np.int64), unit="ns", utc=True
+                ),
+                **{name: c.column() for name, c in self.submission_columns.items()},
+                "n_successful": n_successful,
+                "n_failed": n_failed,
+            }
+        )
+        # Each submission's entries come out successful-first, then failed: rebuild that.
+        per_sub = np.column_stack([n_successful, n_failed]).ravel()
+        owner = np.repeat(np.arange(len(submissions), dtype=np.int32), n_successful + n_failed)
+        failed = np.repeat(np.tile([False, True], len(submissions)), per_sub)
+        results = pd.DataFrame(
+            {
+                "sub": owner,
+                **{name: c.column() for name, c in self.result_columns.items()},
+                "failed": failed,
+            }
+        )
+        return submissions, results
 
 
 # --- the public entry point -------------------------------------------------------------------
 
 
 def assemble(reading: Reading) -> LoadResult:
-    """Wait for ``reading`` to finish and stitch its chunks into a ``LoadResult``."""
-    chunks = reading.finish()
-    submissions, results = _tables(chunks)
-    skipped = [(Path(path), reason) for chunk in chunks for path, reason in chunk["skipped"]]
+    """Stitch ``reading``'s chunks into a ``LoadResult``, each as soon as the readers return it."""
+    tables = _Tables()
+    for chunk in reading.chunks():
+        tables.add(chunk)
+    submissions, results = tables.frames()
+    skipped = [(Path(path), reason) for path, reason in tables.lists["skipped"]]
     return LoadResult(submissions, results, skipped, files_read=len(reading.paths))
 
 

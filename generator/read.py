@@ -437,15 +437,14 @@ class Reading:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._progress.close()
 
-    def finish(self) -> list[Chunk]:
-        """Every chunk, in path order, once all are read."""
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk, in path order, each as soon as it is read."""
         if self._pool is None:
-            chunks = []
             for paths in _chunks(self.paths, CHUNK_SIZE):
-                chunks.append(_read_chunk(paths))
+                yield _read_chunk(paths)
                 self._progress.advance(len(paths))
         else:
-            chunks = [future.result() for future in self._futures]
+            for future in self._futures:
+                yield future.result()
             self._pool.shutdown()
         self._progress.close()
-        return chunks

@@ -228,7 +228,7 @@ def test_the_readers_need_neither_numpy_nor_pandas(tmp_path: Path) -> None:
     write_submission(tmp_path, submission_id="one", failed=["make"])
     script = (
         "import sys; from pathlib import Path; from generator.read import Reading\n"
-        f"with Reading(Path({str(tmp_path)!r})) as reading: chunks = reading.finish()\n"
+        f"with Reading(Path({str(tmp_path)!r})) as reading: chunks = list(reading.chunks())\n"
         "print(len(chunks[0]['path']), 'numpy' in sys.modules, 'pandas' in sys.modules)"
     )
     done = subprocess.run(
