@@ -26,12 +26,6 @@ class Progress:
         if self._bar is not None:
             self._bar.update(count)
 
-    def set_total(self, total: int) -> None:
-        """The total, once it is known (a count of files still being listed, say)."""
-        if self._bar is not None:
-            self._bar.total = total
-            self._bar.refresh()
-
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()

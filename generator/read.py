@@ -398,7 +398,7 @@ class Reading:
 
     def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
         self._workers = workers or os.cpu_count() or 1
-        self._progress = Progress(progress, desc="reading", unit="file")
+        self._progress = Progress(False, desc="", unit="")  # counts until the bar can start
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[Chunk]] = []
         self.paths: list[str] = []
@@ -408,9 +408,14 @@ class Reading:
             while len(self.paths) - handed_out >= CHUNK_SIZE and self._pool_started():
                 self._submit(self.paths[handed_out : handed_out + CHUNK_SIZE])
                 handed_out += CHUNK_SIZE
-        self._progress.set_total(len(self.paths))
         if self._pool is not None and handed_out < len(self.paths):
             self._submit(self.paths[handed_out:])
+        # The bar starts now, after the workers are forked: tqdm runs a thread of its own.
+        counted, self._progress = (
+            self._progress,
+            Progress(progress, desc="reading", unit="file", total=len(self.paths)),
+        )
+        self._progress.advance(counted.done)  # chunks read while the folder was being listed
 
     def _pool_started(self) -> bool:
         """Start the workers once the folder is big enough; say whether they are running."""
