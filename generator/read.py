@@ -358,7 +358,6 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
         columns.update(zip(_ROW, zip(*rows, strict=True), strict=True))
     distinct, codes = _code(entries)
     return {
-        "path": list(columns["path"]),
         "submission_id": list(columns["submission_id"]),
         "received_ns": array("q", columns["received_ns"]),
         "n_successful": array("i", columns["n_successful"]),
@@ -443,13 +442,25 @@ class Reading:
         self._progress.close()
 
     def chunks(self) -> Iterator[Chunk]:
-        """Every chunk, in path order, each as soon as it is read."""
+        """Every chunk, in path order, each as soon as it is read.
+
+        A chunk's ``path`` (the files it holds rows for) is filled in here, from the listing:
+        sending a million paths back from the workers would cost the memory of a second copy.
+        """
+        tasks = _chunks(self.paths, CHUNK_SIZE)
         if self._pool is None:
-            for paths in _chunks(self.paths, CHUNK_SIZE):
-                yield _read_chunk(paths)
+            for paths in tasks:
+                yield _with_paths(_read_chunk(paths), paths)
                 self._progress.advance(len(paths))
         else:
-            for future in self._futures:
-                yield future.result()
+            for future, paths in zip(self._futures, tasks, strict=True):
+                yield _with_paths(future.result(), paths)
             self._pool.shutdown()
         self._progress.close()
+
+
+def _with_paths(chunk: Chunk, paths: list[str]) -> Chunk:
+    """``chunk`` with ``path``: ``paths`` without the files it skipped."""
+    skipped = {path for path, _ in chunk["skipped"]}
+    chunk["path"] = [path for path in paths if path not in skipped] if skipped else paths
+    return chunk

@@ -69,6 +69,10 @@ CHART_COST = 50
 PAGES_PER_TASK = 50
 """Pages one worker task renders: small enough to balance the cores, big enough to be cheap."""
 
+MAX_QUEUED = 32
+"""Tasks handed to the workers and not yet done. Aggregation outruns rendering, so without a
+bound every page of a big site would wait in memory at once (40,000 at a million files)."""
+
 _TABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -197,7 +201,8 @@ class _Writer:
     Small sites are written in this process when ``finish`` is called: a pool would cost more
     than it saves. Once the pages seen add up to ``PARALLEL_FROM`` units of work, worker
     processes are forked and every task goes to them as soon as it exists, charts (the slow,
-    uneven part) on their own and pages in slices, while the caller computes the next pages.
+    uneven part) on their own and pages in slices, while the caller computes the next pages;
+    when ``MAX_QUEUED`` tasks are waiting, the caller waits for the oldest.
     Workers are forked, so they inherit the compiled templates and loaded matplotlib (see
     ``prepare``). Both ways run the same code and write the same bytes.
     """
@@ -214,6 +219,7 @@ class _Writer:
         self.pool: ProcessPoolExecutor | None = None
         self.pool_tried = False  # a pool is tried once; without one, ``finish`` writes all
         self.futures: list[Future[None]] = []
+        self.finished = 0  # futures before this one are done
 
     def __enter__(self) -> _Writer:
         return self
@@ -265,6 +271,9 @@ class _Writer:
         assert self.pool is not None
         ready, self.waiting = _slices(self.waiting, final=final)
         for task in ready:
+            while len(self.futures) - self.finished >= MAX_QUEUED:
+                self.futures[self.finished].result()  # the oldest; re-raises its exception
+                self.finished += 1
             future = self.pool.submit(_run_task, task)
             future.add_done_callback(partial(self._task_done, _pages_in(task)))
             self.futures.append(future)

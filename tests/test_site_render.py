@@ -233,6 +233,7 @@ def test_pages_may_arrive_from_a_generator_while_workers_render(
     """The build hands pages over while still aggregating: same files as from a list."""
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
+    monkeypatch.setattr(render, "MAX_QUEUED", 2)  # the pages wait for the workers
     from_list = tmp_path / "list"
     write_site(sample_pages(), from_list, title="T", generated_at=GENERATED_AT)
     from_generator = tmp_path / "generator"
