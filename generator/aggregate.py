@@ -975,10 +975,10 @@ def iter_pages(
 ) -> Iterator[Page]:
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
 
-    The order keeps a renderer that works alongside busy from the start: first the overviews
-    (their 16 charts are the slowest drawing), then the thousands of workshop pages (most of
-    the files), then the package pages, matrix and the rest, whose charts are small enough
-    to end on. The tables are read only before the first page comes.
+    The order keeps a renderer that works alongside busy: the pages with charts come first
+    (overviews, matrix, packages: drawing is the slow part), each as soon as it is ready, and
+    the thousands of chartless workshop pages last, in slices that end the work evenly. The
+    tables are read only before the first page comes.
     """
     facts = collect_facts(people, results)
     del people, results  # everything below reads the facts: let the tables go (memory)
@@ -997,15 +997,15 @@ def iter_pages(
             generated_at=generated_at,
             window_days=days,
         )
-    error_texts = error_entries(facts)
-    yield from workshop_pages(facts, everything, error_texts, min_workshop_participants)
     breakdowns = _breakdowns(facts, everything)
+    yield matrix_page(facts, everything, rows, breakdowns)
+    error_texts = error_entries(facts)
     errors = error_groups(facts, everything, error_texts)
     yield from package_pages(facts, everything, rows, breakdowns, errors)
-    yield matrix_page(facts, everything, rows, breakdowns)
     yield packages_index_page(rows)
     yield compare_page(facts, everything, rows, breakdowns, errors)
     yield submit_page()
+    yield from workshop_pages(facts, everything, error_texts, min_workshop_participants)
 
 
 def build_pages(
