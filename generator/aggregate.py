@@ -976,9 +976,10 @@ def iter_pages(
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
 
     The order keeps a renderer that works alongside busy: the pages with charts come first
-    (overviews, matrix, packages: drawing is the slow part), each as soon as it is ready, and
-    the thousands of chartless workshop pages last, in slices that end the work evenly. The
-    tables are read only before the first page comes.
+    (overviews, matrix, packages: drawing is the slow part), and the thousands of chartless
+    workshop pages last, small tasks that end the work evenly. Each kind of page is computed
+    together (the package and workshop pages as one list each), then handed over page by
+    page. The tables are read only before the first page comes.
     """
     facts = collect_facts(people, results)
     del people, results  # everything below reads the facts: let the tables go (memory)

@@ -3,8 +3,8 @@
     read      submission files -> compact columns       (generator/read.py, every core)
     load      columns -> tables                        (generator/load.py)
     people    users, latest attempts, workshops         (generator/people.py)
-    aggregate tables -> list[Page]                      (generator/aggregate.py)
-    render    pages -> files in a staging folder        (generator/render.py)
+    aggregate tables -> pages, one by one               (generator/aggregate.py)
+    render    pages -> files in a staging folder        (generator/render.py, every core)
     publish   staging folder swapped in for site/       (generator/publish.py)
 
 Stages overlap where that saves time: the readers start first, as lean forked processes, and

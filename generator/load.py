@@ -135,7 +135,7 @@ def assemble(reading: Reading) -> LoadResult:
         tables.add(chunk)
     submissions, results = tables.frames()
     skipped = [(Path(path), reason) for path, reason in tables.lists["skipped"]]
-    return LoadResult(submissions, results, skipped, files_read=len(reading.paths))
+    return LoadResult(submissions, results, skipped, files_read=reading.files_read)
 
 
 def load_submissions(

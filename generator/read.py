@@ -1,8 +1,9 @@
 """Read the submission files (CONTRACT 5) into compact columns, on every core.
 
-The folder may hold a million files, so reading is built for throughput: orjson parses, a
-process pool spreads chunks of paths over every core, and each worker hands back compact
-columns (small lists of distinct strings plus C integer codes) instead of per-file objects.
+The folder may hold a million files, so reading is built for throughput: msgspec decodes
+and type-checks (orjson and Python checks only for files it refuses), a process pool spreads
+chunks of paths over every core, and each worker hands back compact columns (small lists of
+distinct strings plus C integer codes) instead of per-file objects.
 ``generator/load.py`` stitches the chunks into pandas tables.
 
 This module imports neither numpy nor pandas, on purpose: the build starts the readers
@@ -19,6 +20,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from array import array
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -273,7 +275,8 @@ def _parse_checked(raw: bytes, path: str) -> tuple[tuple[Any, ...], list[_Entry]
     ]
     names = [entry.name.strip() for entry in listed]
     fields = (submission_id, user_id, received_ns)
-    return _row(path, fields, tuple(values[:7]), names, listed, len(successful))
+    system = tuple(values[: len(SYSTEM_FIELDS)])
+    return _row(path, fields, system, names, listed, len(successful))
 
 
 def parse_submission(raw: bytes, path: str) -> dict[str, Any]:
@@ -336,7 +339,7 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
     """Parse a chunk of files; return column data small enough to pickle cheaply.
 
     Package entries are coded whole (name, version and error at once, one dict lookup per
-    entry): a chunk of 1,000 files lists some 19,000 entries but only a few hundred distinct
+    entry): a chunk of 500 files lists some 9,500 entries but only a few hundred distinct
     ones, which are then split into the three columns.
     """
     rows: list[tuple[Any, ...]] = []
@@ -373,7 +376,8 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
 
 
 Chunk = dict[str, Any]
-"""What ``_read_chunk`` returns for its files: see the keys at its end."""
+"""What ``_read_chunk`` returns for its files (see the keys at its end), plus ``path``, the
+files it holds rows for, which ``Reading.chunks`` adds from the listing."""
 
 
 # --- reading a whole folder -----------------------------------------------------------------
@@ -389,18 +393,32 @@ class Reading:
 
     For a big folder, worker processes (one per core) are forked as soon as the listing has
     found ``IN_PROCESS_BELOW`` files, and read chunks of files while the rest is still being
-    listed and while the caller does something else; ``finish`` waits for them. A small
-    folder is read in this process by ``finish``: a pool would cost more than it saves. Use it
+    listed and while the caller does something else; ``chunks`` hands them over in order. A
+    small folder is read in this process by ``chunks``: a pool would cost more than it saves. Use it
     as a context manager, so that the workers are stopped whatever happens. ``workers``:
     processes to use (default: every core; 1 reads in-process); ``progress``: a bar on stderr.
     """
 
     def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
-        self._workers = workers or os.cpu_count() or 1
+        self._workers = workers or _cores()
         self._progress = Progress(False, desc="", unit="")  # counts until the bar can start
         self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[Future[Chunk]] = []
+        self._futures: deque[Future[Chunk]] = deque()
         self.paths: list[str] = []
+        try:
+            self._list_and_hand_out(root)
+        except BaseException:  # Ctrl-C while listing: no worker may outlive the build
+            self.__exit__()
+            raise
+        self.files_read = len(self.paths)
+        # The bar starts now, after the workers are forked: tqdm runs a thread of its own.
+        counted, self._progress = (
+            self._progress,
+            Progress(progress, desc="reading", unit="file", total=len(self.paths)),
+        )
+        self._progress.advance(counted.done)  # chunks read while the folder was being listed
+
+    def _list_and_hand_out(self, root: Path) -> None:
         handed_out = 0  # paths before this one are in a submitted chunk
         for path in _submission_files(root):
             self.paths.append(path)
@@ -409,16 +427,15 @@ class Reading:
                 handed_out += CHUNK_SIZE
         if self._pool is not None and handed_out < len(self.paths):
             self._submit(self.paths[handed_out:])
-        # The bar starts now, after the workers are forked: tqdm runs a thread of its own.
-        counted, self._progress = (
-            self._progress,
-            Progress(progress, desc="reading", unit="file", total=len(self.paths)),
-        )
-        self._progress.advance(counted.done)  # chunks read while the folder was being listed
 
     def _pool_started(self) -> bool:
         """Start the workers once the folder is big enough; say whether they are running."""
-        if self._pool is None and self._workers > 1 and len(self.paths) >= IN_PROCESS_BELOW:
+        if (
+            self._pool is None
+            and self._workers > 1
+            and len(self.paths) >= IN_PROCESS_BELOW
+            and "fork" in mp.get_all_start_methods()
+        ):
             # Forked (by the first submit), not spawned: a new interpreter would spend longer
             # importing than reading.
             self._pool = ProcessPoolExecutor(self._workers, mp_context=mp.get_context("fork"))
@@ -439,6 +456,7 @@ class Reading:
     def __exit__(self, *exc_info: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._futures.clear()
         self._progress.close()
 
     def chunks(self) -> Iterator[Chunk]:
@@ -448,15 +466,23 @@ class Reading:
         sending a million paths back from the workers would cost the memory of a second copy.
         """
         tasks = _chunks(self.paths, CHUNK_SIZE)
+        self.paths = []  # the tables hold the paths from here on; a second list is not needed
         if self._pool is None:
             for paths in tasks:
                 yield _with_paths(_read_chunk(paths), paths)
                 self._progress.advance(len(paths))
         else:
-            for future, paths in zip(self._futures, tasks, strict=True):
-                yield _with_paths(future.result(), paths)
+            for paths in tasks:  # each future is let go once read: it holds its chunk
+                yield _with_paths(self._futures.popleft().result(), paths)
             self._pool.shutdown()
         self._progress.close()
+
+
+def _cores() -> int:
+    """The cores this process may run on (a CPU affinity limit counts, unlike cpu_count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _with_paths(chunk: Chunk, paths: list[str]) -> Chunk:

@@ -1,4 +1,4 @@
-"""Rendering: a list of ``Page`` -> the files of the report site in one folder.
+"""Rendering: ``Page``s, as they come, -> the files of the report site in one folder.
 
 For every page this writes the HTML (``templates/<page.template>``), its JSON twin (the
 context, so the public API and the HTML never disagree), a CSV per table and an SVG per chart,
@@ -70,8 +70,8 @@ PAGES_PER_TASK = 50
 """Pages one worker task renders: small enough to balance the cores, big enough to be cheap."""
 
 MAX_QUEUED = 32
-"""Tasks handed to the workers and not yet done. Aggregation outruns rendering, so without a
-bound every page of a big site would wait in memory at once (40,000 at a million files)."""
+"""Tasks handed to the workers and not yet done. Aggregation outruns rendering; the bound
+keeps the pickled tasks waiting for a worker (and the pages they hold) to a few thousand."""
 
 _TABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -211,6 +211,7 @@ class _Writer:
         self.job = job
         self.show_progress = progress
         self.progress = Progress(False, desc="", unit="")  # the real bar starts with the work
+        self.progress_started = False
         self.files: set[Path] = set()
         self.folders: set[Path] = set()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
@@ -245,14 +246,11 @@ class _Writer:
         self.work += 1 + CHART_COST * len(plan.charts)
         self.waiting += [("chart", chart) for chart in plan.charts]
         self.waiting.append(("pages", [plan]))
-        starting = not self.pool_tried and self.work >= PARALLEL_FROM
-        if starting:
+        if not self.pool_tried and self.work >= PARALLEL_FROM:
             self.pool_tried = True
             self.pool = _start_pool(self.job)
         if self.pool is not None:
-            self._submit(final=False)  # the first submit forks the workers
-            if starting:
-                self._start_progress()  # after the fork, so that no bar thread is forked
+            self._submit(final=False)
 
     def finish(self) -> int:
         """Write whatever is still waiting, wait for the workers; return the files claimed."""
@@ -274,14 +272,17 @@ class _Writer:
             while len(self.futures) - self.finished >= MAX_QUEUED:
                 self.futures[self.finished].result()  # the oldest; re-raises its exception
                 self.finished += 1
-            future = self.pool.submit(_run_task, task)
+            future = self.pool.submit(_run_task, task)  # the first submit forks the workers
             future.add_done_callback(partial(self._task_done, _pages_in(task)))
             self.futures.append(future)
+            if not self.progress_started:
+                self._start_progress()  # after the fork, so that no bar thread is forked
 
     def _task_done(self, pages: int, _: Future[None]) -> None:
         self.progress.advance(pages)  # runs on the pool's result thread
 
     def _start_progress(self) -> None:
+        self.progress_started = True
         self.progress = Progress(self.show_progress, desc="writing", unit=" pages")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -254,3 +256,22 @@ def test_a_progress_bar_counts_every_file(
     assert len(result.submissions) == 12
     assert bars[-1].done == 13  # the bar shown counted every file, the broken one too
     assert "reading:" in capsys.readouterr().err
+
+
+def test_an_interrupt_while_listing_leaves_no_reader_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(8):
+        write_submission(tmp_path, submission_id=f"s{number}")
+    monkeypatch.setattr(read, "IN_PROCESS_BELOW", 0)
+    monkeypatch.setattr(read, "CHUNK_SIZE", 2)
+    real = read._submission_files
+
+    def interrupted(root: Path):
+        yield from itertools.islice(real(root), 6)  # the workers have started by now
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(read, "_submission_files", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        read.Reading(tmp_path, workers=2)
+    assert multiprocessing.active_children() == []
