@@ -93,7 +93,7 @@ def stages(root: Path, site: Path) -> dict[str, float]:
     """The pipeline in-process, stage by stage (same code the command runs)."""
     import pandas as pd
 
-    from generator.aggregate import build_pages
+    from generator.aggregate import iter_pages
     from generator.load import load_submissions
     from generator.people import assign_people
     from generator.publish import publish_site
@@ -112,12 +112,14 @@ def stages(root: Path, site: Path) -> dict[str, float]:
     lap("load")
     people = assign_people(loaded.submissions)
     lap("people")
-    pages = build_pages(
-        people,
-        loaded.results,
-        now=pd.Timestamp("2026-11-18T11:06:40Z"),
-        generated_at="2026-11-18T11:06:40Z",
-        title="Benchmark",
+    pages = list(
+        iter_pages(
+            people,
+            loaded.results,
+            now=pd.Timestamp("2026-11-18T11:06:40Z"),
+            generated_at="2026-11-18T11:06:40Z",
+            title="Benchmark",
+        )
     )
     lap("aggregate")
     publish_site(
@@ -159,6 +161,8 @@ def main() -> None:
     )
     parser.add_argument("--stages", action="store_true", help="also time each pipeline stage")
     args = parser.parse_args()
+    if args.n <= 1000:
+        parser.error("--n must be above 1000: a tenth of it, at least 1,000, measures the growth")
 
     with tempfile.TemporaryDirectory(prefix="generator-bench-") as tmp:
         workdir = Path(tmp)

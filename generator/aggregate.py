@@ -1007,25 +1007,3 @@ def iter_pages(
     yield compare_page(facts, everything, rows, breakdowns, errors)
     yield submit_page()
     yield from workshop_pages(facts, everything, error_texts, min_workshop_participants)
-
-
-def build_pages(
-    people: pd.DataFrame,
-    results: pd.DataFrame,
-    *,
-    now: pd.Timestamp,
-    generated_at: str,
-    title: str,
-    min_workshop_participants: int = 1,
-) -> list[Page]:
-    """Every page of the site, in ``iter_pages`` order."""
-    return list(
-        iter_pages(
-            people,
-            results,
-            now=now,
-            generated_at=generated_at,
-            title=title,
-            min_workshop_participants=min_workshop_participants,
-        )
-    )
