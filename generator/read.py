@@ -401,7 +401,7 @@ class Reading:
 
     def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
         self._workers = workers or _cores()
-        self._progress = Progress(False, desc="", unit="")  # counts until the bar can start
+        self._progress = Progress()
         self._pool: ProcessPoolExecutor | None = None
         self._futures: deque[Future[Chunk]] = deque()
         self.paths: list[str] = []
@@ -412,11 +412,7 @@ class Reading:
             raise
         self.files_read = len(self.paths)
         # The bar starts now, after the workers are forked: tqdm runs a thread of its own.
-        counted, self._progress = (
-            self._progress,
-            Progress(progress, desc="reading", unit="file", total=len(self.paths)),
-        )
-        self._progress.advance(counted.done)  # chunks read while the folder was being listed
+        self._progress.show(progress, desc="reading", unit="file", total=self.files_read)
 
     def _list_and_hand_out(self, root: Path) -> None:
         handed_out = 0  # paths before this one are in a submitted chunk

@@ -210,8 +210,7 @@ class _Writer:
     def __init__(self, job: _Job, *, progress: bool) -> None:
         self.job = job
         self.show_progress = progress
-        self.progress = Progress(False, desc="", unit="")  # the real bar starts with the work
-        self.progress_started = False
+        self.progress = Progress()
         self.files: set[Path] = set()
         self.folders: set[Path] = set()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
@@ -255,13 +254,13 @@ class _Writer:
     def finish(self) -> int:
         """Write whatever is still waiting, wait for the workers; return the files claimed."""
         if self.pool is None:
-            self._start_progress()
+            self._show_progress()
             for task in _slices(self.waiting, final=True)[0]:
                 self.job.run(task)
                 self.progress.advance(_pages_in(task))
         else:
             self._submit(final=True)
-            for future in self.futures:
+            for future in self.futures[self.finished :]:
                 future.result()  # re-raises a worker's exception here
         return len(self.files)
 
@@ -275,15 +274,13 @@ class _Writer:
             future = self.pool.submit(_run_task, task)  # the first submit forks the workers
             future.add_done_callback(partial(self._task_done, _pages_in(task)))
             self.futures.append(future)
-            if not self.progress_started:
-                self._start_progress()  # after the fork, so that no bar thread is forked
+            self._show_progress()  # after the first submit (the fork): no bar thread is forked
 
     def _task_done(self, pages: int, _: Future[None]) -> None:
         self.progress.advance(pages)  # runs on the pool's result thread
 
-    def _start_progress(self) -> None:
-        self.progress_started = True
-        self.progress = Progress(self.show_progress, desc="writing", unit=" pages")
+    def _show_progress(self) -> None:
+        self.progress.show(self.show_progress, desc="writing", unit=" pages")
 
 
 def _pages_in(task: Task) -> int:
