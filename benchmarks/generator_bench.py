@@ -94,10 +94,10 @@ def stages(root: Path, site: Path) -> dict[str, float]:
     import pandas as pd
 
     from generator.aggregate import iter_pages
-    from generator.load import load_submissions
-    from generator.people import assign_people
     from generator.publish import publish_site
     from generator.render import write_site
+    from installdata.load import load_submissions
+    from installdata.people import assign_people
 
     times: dict[str, float] = {}
     clock = time.perf_counter()

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from collector.config import load_config
-from collector.errors import run_cli
+from installdata.config import load_config
+from installdata.errors import run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve(config, host=args.host, port=args.port)
         if args.command == "forget":
-            from collector.forget import forget_command
+            from installdata.forget import forget_command
 
             return forget_command(
                 config, user_id=args.user_id, email=args.email, dry_run=args.dry_run
             )
-        from collector.forget import prune_command
+        from installdata.forget import prune_command
 
         return prune_command(config, dry_run=args.dry_run)
 

@@ -19,17 +19,17 @@ import bottle
 import orjson
 
 from collector.clientip import client_ip, rate_limit_key
-from collector.config import CollectorConfig
-from collector.ids import UserIds, format_received_at, load_id_secret, new_submission_id
+from collector.ids import UserIds, load_id_secret, new_submission_id
 from collector.keys import KeyRing, MissingKey, WrongKey, presented_key
 from collector.openapi import SUBMISSION_PATHS, openapi_document
 from collector.ratelimit import RateDecision, RateLimiter
-from collector.storage import StorageError, SubmissionStore
 from collector.validation import InvalidBody, parse_body, submission_schema, validate_submission
+from installdata.config import CollectorConfig
+from installdata.record import make_record
+from installdata.storage import StorageError, SubmissionStore
 
 log = logging.getLogger("collector")
 
-SCHEMA_VERSION = 1
 _READ_CHUNK = 64 * 1024
 
 
@@ -168,16 +168,15 @@ class Submissions:
     def _store(self, data: dict[str, Any], key_name: str) -> dict[str, Any]:
         user_id, kept = self.user_ids.resolve(data.get("unique_user_id"))
         received = self.now()
-        record = {
-            "schema_version": SCHEMA_VERSION,
-            "submission_id": new_submission_id(received),
-            "received_at": format_received_at(received),
-            "user_id": user_id,
-            "key_name": key_name,
-            "user_system_info": data.get("user_system_info", {}),
-            "successful_installs": data.get("successful_installs", []),
-            "failed_installs": data.get("failed_installs", []),
-        }
+        record = make_record(
+            submission_id=new_submission_id(received),
+            received=received,
+            user_id=user_id,
+            key_name=key_name,
+            user_system_info=data.get("user_system_info"),
+            successful_installs=data.get("successful_installs", ()),
+            failed_installs=data.get("failed_installs", ()),
+        )
         try:
             self.store.save(record)
         except StorageError as exc:

@@ -24,8 +24,8 @@ import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
-from collector.errors import UserError
-from collector.storage import fsync_dir
+from installdata.errors import UserError
+from installdata.storage import fsync_dir
 
 _USER_ID = re.compile(r"[0-9a-f]{32}\.[A-Za-z0-9_-]{22}")
 _MIN_SECRET_CHARS = 16
@@ -117,8 +117,3 @@ def _b64(raw: bytes) -> str:
 def new_submission_id(received: datetime) -> str:
     """A time-sortable, file-name-safe id for a submission received at ``received`` (UTC)."""
     return f"{received.astimezone(timezone.utc):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(8)}"
-
-
-def format_received_at(received: datetime) -> str:
-    """``received`` as stored in ``received_at``: ``2026-11-22T10:15:02.123456Z``."""
-    return f"{received.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S.%fZ}"

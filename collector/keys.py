@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from collector.errors import UserError
+from installdata.errors import UserError
 
 ANONYMOUS = "anonymous"  # the key_name stored when allow_anonymous admits a keyless request
 

@@ -23,8 +23,8 @@ from waitress.task import ErrorTask
 
 from collector.accesslog import AccessLog, WSGIApp, configure_logging
 from collector.app import create_app, error_document
-from collector.config import CollectorConfig, Config
-from collector.errors import UserError
+from installdata.config import CollectorConfig, Config
+from installdata.errors import UserError
 
 log = logging.getLogger("collector")
 

@@ -19,12 +19,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import fastjsonschema
 import orjson
 from jsonschema import Draft202012Validator, ValidationError
+
+from installdata.record import SCHEMA
 
 MAX_DETAILS = 1000  # bounds the size of an error response to a hostile body
 
@@ -50,7 +51,7 @@ class InvalidBody(Exception):
 @cache
 def submission_schema() -> dict[str, Any]:
     """The JSON Schema of a submission body (Draft 2020-12), loaded from package data."""
-    text = resources.files("collector").joinpath("submission.schema.json").read_text("utf-8")
+    text = SCHEMA.read_text("utf-8")
     return json.loads(text)
 
 

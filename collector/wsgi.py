@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 from collector.accesslog import WSGIApp, configure_logging
-from collector.config import load_config
-from collector.errors import UserError
 from collector.server import build_wsgi_app
+from installdata.config import load_config
+from installdata.errors import UserError
 
 CONFIG_ENV = "COLLECTOR_CONFIG"
 

@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from collector.config import load_config
-from collector.errors import run_cli
+from installdata.config import load_config
+from installdata.errors import run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:

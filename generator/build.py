@@ -1,8 +1,8 @@
 """``python -m generator build``: the whole report build as one readable pipeline.
 
-    read      submission files -> compact columns       (generator/read.py, every core)
-    load      columns -> tables                        (generator/load.py)
-    people    users, latest attempts, workshops         (generator/people.py)
+    read      submission files -> compact columns       (installdata/read.py, every core)
+    load      columns -> tables                        (installdata/load.py)
+    people    users, latest attempts, workshops         (installdata/people.py)
     aggregate tables -> pages, one by one               (generator/aggregate.py)
     render    pages -> files in a staging folder        (generator/render.py, every core)
     publish   staging folder swapped in for site/       (generator/publish.py)
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from collector.config import GeneratorConfig
-from collector.errors import UserError
 from generator.publish import publish_site
-from generator.read import Reading
+from installdata.config import GeneratorConfig
+from installdata.errors import UserError
+from installdata.read import Reading
 
 SHOW_SKIPPED = 20
 """Skipped files named one per line in the summary; the rest are only counted."""
@@ -97,9 +97,9 @@ def build_site(
         import pandas as pd
 
         from generator.aggregate import iter_pages
-        from generator.load import assemble
-        from generator.people import assign_people
         from generator.render import prepare, write_site
+        from installdata.load import assemble
+        from installdata.people import assign_people
 
         prepare()
         loaded = assemble(reading)

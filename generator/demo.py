@@ -24,20 +24,22 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 
-from collector.client import submit
-from collector.errors import UserError, run_cli
-from generator.synthetic import iter_people, write_files
+from generator.synthetic import Person, iter_people, write_files
+from installdata.errors import UserError, run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MARKER = ".made-by-demo"  # only a folder holding this file is ever wiped
 START_TIMEOUT = 60.0  # seconds for the collector to come up on a slow, shared machine
 STOP_TIMEOUT = 20.0
+CLIENT_TIMEOUT = 60.0  # seconds for one run of the client (its own budget is shorter)
+POSTING_THREADS = 4  # people posting at once: the client starts a Python each time
 
 
 class DemoError(UserError):
@@ -171,29 +173,42 @@ def _wait_until_listening(process: subprocess.Popen[bytes], out: Path, workdir: 
 
 
 def _post_people(url: str, key: str, ids: Path, count: int, seed: int) -> tuple[int, int]:
-    """Post every run of ``count`` synthetic people; return (posted, runs that reused an id)."""
+    """Post every run of ``count`` synthetic people; return (posted, runs that reused an id).
+
+    Each run is the reference client's command line, as an installer script would call it,
+    so the demo drives the collector exactly as the wire protocol says (docs/protocol.md).
+    People post side by side, each person's runs one after the other.
+    """
     ids.mkdir()
+    people = list(enumerate(iter_people(count, seed=seed)))
+    with ThreadPoolExecutor(POSTING_THREADS) as pool:
+        totals = list(pool.map(lambda item: _post_person(url, key, ids, *item), people))
+    return sum(posted for posted, _ in totals), sum(reused for _, reused in totals)
+
+
+def _post_person(url: str, key: str, ids: Path, number: int, person: Person) -> tuple[int, int]:
+    """Post one person's runs in order; return (posted, runs that sent back their id)."""
+    id_file = ids / f"person-{number:04d}"
     posted = reused = 0
-    for number, person in enumerate(iter_people(count, seed=seed)):
-        id_file = ids / f"person-{number:04d}"
-        for attempt in person.attempts:
-            if attempt.lost_id:  # a new laptop, a cleaned home folder: the server issues a new id
-                id_file.unlink(missing_ok=True)
-            had_id = id_file.exists()
-            payload = attempt.payload
-            result = submit(
-                url,
-                key,
-                payload["successful_installs"],
-                payload["failed_installs"],
-                user_system_info=payload["user_system_info"],
-                id_file=id_file,
-                quiet=True,
-            )
-            if not result.ok:
-                raise DemoError(f"posting failed after {posted} submissions: {result.message}")
-            posted += 1
-            reused += had_id and "same id" in result.message
+    for attempt in person.attempts:
+        if attempt.lost_id:  # a new laptop, a cleaned home folder: the server issues a new id
+            id_file.unlink(missing_ok=True)
+        sent_id = id_file.read_text(encoding="utf-8") if id_file.exists() else None
+        command = [sys.executable, "-m", "collector.client", "-", "--url", url]
+        command += ["--key", key, "--id-file", str(id_file)]
+        run = subprocess.run(
+            command,
+            input=json.dumps(attempt.payload).encode(),
+            capture_output=True,
+            env=_child_env(),
+            timeout=CLIENT_TIMEOUT,
+            check=False,
+        )
+        if run.returncode != 0:
+            said = run.stderr.decode(errors="replace").strip().splitlines()
+            raise DemoError(f"posting failed: {said[-1] if said else run.returncode}")
+        posted += 1
+        reused += sent_id is not None and id_file.read_text(encoding="utf-8") == sent_id
     return posted, reused
 
 

@@ -28,25 +28,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tqdm import tqdm
 
-from collector.errors import UserError
-from collector.storage import StorageError, SubmissionExistsError, SubmissionStore
-from generator.people import normalise_workshop
-from generator.read import find_submission_files
+from installdata.errors import UserError
+from installdata.people import normalise_workshop
+from installdata.read import find_submission_files
+from installdata.record import SYSTEM_INFO_FIELDS, Record, make_record
+from installdata.storage import StorageError, SubmissionExistsError, SubmissionStore
 
 KEY_NAME = "legacy-import"
 ID_PREFIX = "legacy"
-
-SYSTEM_INFO_FIELDS = (
-    "distribution_name",
-    "distribution_version",
-    "system_version",
-    "system",
-    "machine",
-    "system_platform",
-    "python_version",
-    "workshop_id",
-    "email_id",
-)
 
 #: The columns the importer reads from each table (the earlier server's schema, CONTRACT 2).
 SCHEMA: dict[str, tuple[str, ...]] = {
@@ -245,7 +234,7 @@ def _installs_by_attempt(
 
 def legacy_records(
     conn: sqlite3.Connection, zone: ZoneInfo, report: ImportReport
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Record]:
     """Yield one file-drop record per attempt, in attempt order, counting odd rows."""
     users = _Users.read(conn)
     attempts = conn.execute("SELECT id, unique_user_id FROM attempts ORDER BY id").fetchall()
@@ -275,19 +264,15 @@ def legacy_records(
                 report.odd[ODD_OUT_OF_ORDER] += 1
             newest_by_user[user_id] = max(received, newest_by_user.get(user_id, received))
 
-        record: dict[str, Any] = {
-            "schema_version": 1,
-            "submission_id": f"{ID_PREFIX}-{fingerprint}-{attempt['id']}",
-            "received_at": received.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "user_id": user_id,
-            "key_name": KEY_NAME,
-            "user_system_info": _system_info(user_row),
-            "successful_installs": [i.entry for i in installs if not i.failed],
-            "failed_installs": [i.entry for i in installs if i.failed],
-        }
-        if not user_id:
-            del record["user_id"]  # CONTRACT 5: the submission becomes its own user
-        yield record
+        yield make_record(  # without a user id the submission becomes its own user
+            submission_id=f"{ID_PREFIX}-{fingerprint}-{attempt['id']}",
+            received=received,
+            user_id=user_id,
+            key_name=KEY_NAME,
+            user_system_info=_system_info(user_row),
+            successful_installs=[i.entry for i in installs if not i.failed],
+            failed_installs=[i.entry for i in installs if i.failed],
+        )
 
 
 def _attempt_time(

@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
@@ -33,7 +32,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from generator.charts import Chart, charts_for, system_name
 from generator.charts import warm_up as warm_up_charts
 from generator.model import Page
-from generator.progress import Progress
+from installdata.progress import Progress
+from installdata.record import SCHEMA
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # In a checkout the templates sit at the repository's top (templates/), where people editing
@@ -47,7 +47,6 @@ TEMPLATES_DIR = next(
     _PACKAGE_DIR / "templates",
 )
 STATIC_DIR = _PACKAGE_DIR / "static"
-SCHEMA_NAME = "submission.schema.json"
 SCHEMA_TARGET = "schema.json"
 
 NAVIGATION = (
@@ -134,9 +133,7 @@ def write_site(
             for asset in sorted(STATIC_DIR.iterdir())
             if asset.is_file()
         ]
-        schema = resources.files("collector") / SCHEMA_NAME
-        if schema.is_file():
-            assets.append((out_dir / SCHEMA_TARGET, schema))
+        assets.append((out_dir / SCHEMA_TARGET, SCHEMA))
         writer.claim([path for path, _ in assets])
         for path, source in assets:
             _write_file(path, source.read_bytes())

@@ -25,6 +25,8 @@ from typing import Any
 
 import orjson
 
+from installdata.record import Record, make_record
+
 KEY_NAME = "synthetic"
 SPAN = timedelta(days=730)
 RERUN_SHARE_WITH_FAILURES = 0.45
@@ -308,7 +310,7 @@ def iter_people(count: int, seed: int = 0, end: datetime | None = None) -> Itera
         yield _person(rng, workshops, end)
 
 
-def iter_records(count: int, seed: int = 0, end: datetime | None = None) -> Iterator[dict]:
+def iter_records(count: int, seed: int = 0, end: datetime | None = None) -> Iterator[Record]:
     """Yield ``count`` complete file-drop records (CONTRACT 5), one per attempt."""
     # ids come from a stream of their own, so payloads are the same as iter_people's
     rng = random.Random(seed ^ 0x5EED)
@@ -320,15 +322,13 @@ def iter_records(count: int, seed: int = 0, end: datetime | None = None) -> Iter
                 return
             if attempt.lost_id:
                 user_id = _hex(rng, 24)
-            stamp = attempt.received_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            yield {
-                "schema_version": 1,
-                "submission_id": f"{attempt.received_at:%Y%m%dT%H%M%S}-{_hex(rng, 12)}",
-                "received_at": stamp,
-                "user_id": user_id,
-                "key_name": KEY_NAME,
+            yield make_record(
+                submission_id=f"{attempt.received_at:%Y%m%dT%H%M%S}-{_hex(rng, 12)}",
+                received=attempt.received_at,
+                user_id=user_id,
+                key_name=KEY_NAME,
                 **attempt.payload,
-            }
+            )
             produced += 1
 
 

@@ -17,18 +17,13 @@ Every process started here is stopped (SIGTERM, then SIGKILL) at teardown.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # so tests can import the helpers
-
-from collector_process import RunningCollector, start, write_config
-
-StartCollector = Callable[..., RunningCollector]
+from support.collector_process import RunningCollector, StartCollector, start, write_config
 
 
 @pytest.fixture

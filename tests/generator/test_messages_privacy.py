@@ -1,0 +1,159 @@
+"""Error messages are published, so whatever in them identifies a person must not be.
+
+Learners paste what their machine printed: home folders with their names, their IP address,
+the id from their key file. The report keeps messages readable and groups them, but neither
+the grouped pattern nor the example may carry any of that into site/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import messages
+from generator.build import build_site
+from installdata.config import GeneratorConfig
+from support.files import write_submission
+
+OUR_USER_ID = "41514eb74f64a98e79beb891352d6872.vzXhsC_Sr8QW0wfhW_qEbw"
+LEGACY_USER_ID = "3f2b8e0e-4c1d-4c52-9a55-0e0c6f9b7d11"
+PRIVATE = [
+    "Bob Smith",
+    "Smith",
+    "amina",
+    "~bob",
+    "192.168.12.34",
+    "::ffff:10.0.0.7",
+    "2001:db8::2:1",
+    "fe80::1",
+    OUR_USER_ID,
+    LEGACY_USER_ID,
+    "learner@example.org",
+]
+MESSAGE = (
+    r"could not run C:\Users\Bob Smith\AppData\make.exe for amina at /home/amina/bin "
+    f"(~bob) from 192.168.12.34, ::ffff:10.0.0.7, 2001:db8::2:1 and fe80::1%eth0; "
+    f"key {OUR_USER_ID}, old key {LEGACY_USER_ID}, mail learner@example.org"
+)
+
+
+@pytest.mark.parametrize("clean", [messages.scrub, messages.normalise])
+def test_nothing_identifying_survives(clean) -> None:
+    result = clean(pd.Series([MESSAGE]))[0]
+    for private in PRIVATE:
+        if private == "amina":  # a name outside a home folder is ordinary text
+            continue
+        assert private not in result, (private, result)
+    assert "<ip>" in result
+    assert "<id>" in result
+
+
+def test_scrubbed_example_stays_readable() -> None:
+    example = messages.scrub(pd.Series([r"could not run C:\Users\Bob Smith\AppData\make.exe"]))
+    assert example[0] == r"could not run C:\Users\<user>\AppData\make.exe"
+
+
+@pytest.mark.parametrize(
+    "text", ["finished at 12:30:45", "version 3.11.6 of Python", "Windows 10.0.19041.1"]
+)
+def test_times_and_versions_are_not_mistaken_for_addresses(text: str) -> None:
+    assert "<ip>" not in messages.scrub(pd.Series([text]))[0]
+
+
+def test_messages_of_different_people_still_group_together() -> None:
+    patterns = messages.normalise(
+        pd.Series(
+            [
+                r"cannot open C:\Users\Bob Smith\AppData\x.exe from 10.0.0.1",
+                r"cannot open C:\Users\amina\AppData\x.exe from 10.0.0.2",
+            ]
+        )
+    )
+    assert patterns[0] == patterns[1]
+
+
+# Pieces of real-looking messages: several people's home folders (which scrubbing merges),
+# addresses, ids, versions, odd spacing, and long runs: shortened, or not once generalised.
+FRAGMENTS = [
+    "could not run",
+    r"C:\Users\Bob Smith\AppData\make.exe",
+    r"C:\Users\amina\AppData\make.exe",
+    "/home/amina/bin/make",
+    "/home/bob/bin/make",
+    "~bob/x",
+    "learner@example.org",
+    "10.0.0.7",
+    "fe80::1",
+    OUR_USER_ID,
+    "https://example.org/x?y=1",
+    "version 3.11.6",
+    "0x7f3a2b1c0d90",
+    "tmpab12_x.log",
+    "exit 2",
+    " \t\n ",
+    "x" * 300,
+    "/opt/" + "y" * 400,
+]
+MESSAGES = st.lists(
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=6).map(" ".join),
+    max_size=12,
+)
+
+
+def _one_by_one(text: str, rules: list) -> str:
+    """The definition, message by message: every rule in order, then strip and shorten."""
+    for rule in rules:
+        text = re.sub(rule.pattern, rule.replacement, text)
+    text = text.strip()
+    return text if len(text) <= messages.MAX_LENGTH else text[: messages.MAX_LENGTH - 1] + "…"
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=MESSAGES)
+def test_patterns_and_examples_match_applying_every_rule_to_each_message(texts) -> None:
+    # The pattern is worked out from the scrubbed text, once per distinct scrubbed text, and
+    # rules skip messages without their clue: these shortcuts must give what applying every
+    # rule to each raw message gives.
+    patterns, examples = messages.patterns_and_examples(pd.Series(texts, dtype=object))
+    all_rules = [*messages._PRIVATE, *messages._GENERALISE]
+
+    assert patterns.tolist() == [_one_by_one(text, all_rules) for text in texts]
+    assert examples.tolist() == [_one_by_one(text, messages._PRIVATE) for text in texts]
+    assert messages.normalise(pd.Series(texts, dtype=object)).tolist() == patterns.tolist()
+    assert messages.scrub(pd.Series(texts, dtype=object)).tolist() == examples.tolist()
+
+
+def test_built_site_holds_no_identifying_text(tmp_path: Path) -> None:
+    submissions = tmp_path / "submissions"
+    for number in range(3):
+        write_submission(
+            submissions,
+            user_id=f"user-{number}",
+            email_id="learner@example.org",
+            workshop_id="2026-05-01-ws",
+            failed=["Make (make)"],
+            error=MESSAGE,
+        )
+    site = tmp_path / "site"
+    config = GeneratorConfig(submissions_dir=submissions, site_dir=site)
+    assert build_site(config, submissions_dir=None, site_dir=None) == 0
+
+    published = [path for path in site.rglob("*") if path.is_file()]
+    package_json = [p for p in published if p.parent.name == "packages" and "make" in p.name]
+    assert any(
+        "<ip>" in json.dumps(json.loads(p.read_text("utf-8")))
+        for p in package_json
+        if p.suffix == ".json"
+    )
+    for path in published:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        for private in PRIVATE:
+            if private == "amina":
+                continue
+            assert private not in text, f"{private!r} published in {path.relative_to(site)}"
