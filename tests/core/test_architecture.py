@@ -1,0 +1,73 @@
+"""The shape of the tree (docs/architecture.md): one core, two programs that never meet.
+
+``collector`` (the web service) and ``generator`` (the report) import the core,
+``installdata``, and never each other; the core imports neither. The collector's server
+never loads the report's heavy libraries.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from support import REPO_ROOT
+from support.collector_process import start, write_config
+from support.web import post_json
+
+PACKAGES = ("installdata", "collector", "generator")
+FORBIDDEN = {
+    "installdata": {"collector", "generator"},
+    "collector": {"generator"},
+    "generator": {"collector"},
+}
+HEAVY = ("pandas", "numpy", "matplotlib", "jinja2")
+
+
+def imported(path: Path) -> set[str]:
+    """The top-level names of every module ``path`` imports, at any depth of its code."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_walk_sees_every_kind_of_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import os.path\nfrom collector.app import x\ndef f():\n    import generator.build\n"
+    )
+    assert imported(sample) == {"os", "collector", "generator"}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_edge_between_the_programs(package: str) -> None:
+    edges = [
+        f"{path.relative_to(REPO_ROOT)} imports {name}"
+        for path in sorted((REPO_ROOT / package).rglob("*.py"))
+        for name in sorted(imported(path) & FORBIDDEN[package])
+    ]
+    assert edges == []
+
+
+def test_serving_never_loads_the_reports_libraries(tmp_path: Path) -> None:
+    """The real ``python -m collector serve``, one submission stored, its imports listed."""
+    write_config(tmp_path)
+    running = start(tmp_path, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    try:
+        status, _, _ = post_json(
+            running.url + "/api/v1/submissions",
+            {"successful_installs": [{"name": "git", "version": "2.39.2"}]},
+            key=running.key,
+        )
+        assert status == 200
+    finally:
+        running.stop()
+    lines = running.stderr_path.read_text(encoding="utf-8").splitlines()
+    loaded = {line.split("|")[-1].strip() for line in lines if line.startswith("import time:")}
+    assert {"bottle", "waitress", "installdata.config"} <= loaded  # the listing is real
+    assert sorted(name for name in loaded if name.split(".")[0] in HEAVY) == []
