@@ -30,7 +30,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_shipped_config_loads_with_contract_defaults() -> None:
+def test_shipped_config_loads_with_the_documented_values() -> None:
     config = load_config(REPO / "config.yaml", environ={})
     c = config.collector
     assert (c.host, c.port, c.max_body_bytes) == ("127.0.0.1", 8080, 262144)
