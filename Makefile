@@ -1,4 +1,5 @@
-# The three setup commands of CONTRACT 1. Everything runs inside .venv/.
+# The three setup commands (README.md "Command line"): install, demo, test. Everything runs
+# inside .venv/.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

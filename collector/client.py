@@ -54,7 +54,8 @@ FIRST_BACKOFF = 0.5  # seconds before the first retry; doubles each time, with j
 MAX_BACKOFF = 8.0
 MAX_RESPONSE_BYTES = 1 << 20
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
-# The server's bounds (CONTRACT 4); longer values are cut so one odd value never costs the rest.
+# The server's bounds (docs/protocol.md); longer values are cut, so one odd value never costs
+# the rest.
 MAX_ENTRIES = 1000
 MAX_NAME = 200
 MAX_VERSION = 200
@@ -109,7 +110,7 @@ def build_payload(
     user_system_info: Mapping[str, Any] | None = None,
     unique_user_id: str | None = None,
 ) -> dict[str, Any]:
-    """The request body (CONTRACT 4), cut to the server's bounds.
+    """The request body (docs/protocol.md), cut to the server's bounds.
 
     ``user_system_info`` entries override what ``system_info()`` finds. Entries without a
     name are dropped; other values become strings (or stay null).

@@ -73,7 +73,7 @@ def run_demo(
 
     written = write_files(workdir / "submissions", history, seed=seed + 1, end=now)
     _say(f"dropped {written} older synthetic submissions into {workdir / 'submissions'}")
-    _say("  (as an importer would, CONTRACT 5: HTTP cannot backdate, the charts need history)")
+    _say("  (as an importer would, docs/file-format.md: HTTP cannot backdate, charts need history)")
 
     process = _start_collector(config_path, workdir)
     try:

@@ -1,13 +1,14 @@
 """Turn the earlier Flask server's SQLite database into submission files, one per attempt.
 
-The earlier server (CONTRACT 2) kept one ``user_system_info`` row per user, overwritten on
-every attempt, an ``attempts`` row per run of the installer script, and one
-``successful_installs`` / ``failed_installs`` row per package of an attempt. Each attempt
-becomes one file in the file-drop format (CONTRACT 5), so the report counts the old data with
-the same rules as the new: the old ``unique_user_id`` is kept as ``user_id``, every attempt
-of a user carries that user's single (latest) system-info row, and ``received_at`` is the
-newest ``create_time`` among the attempt's install rows (else the user row's), read as local
-time of the old server (``--timezone``) and stored in UTC.
+The earlier server (docs/deploy.md, "Moving over from the earlier Flask server") kept one
+``user_system_info`` row per user, overwritten on every attempt, an ``attempts`` row per run
+of the installer script, and one ``successful_installs`` / ``failed_installs`` row per
+package of an attempt. Each attempt becomes one file in the file-drop format
+(docs/file-format.md), so the report counts the old data with the same rules as the new:
+the old ``unique_user_id`` is kept as ``user_id``, every attempt of a user carries that
+user's single (latest) system-info row, and ``received_at`` is the newest ``create_time``
+among the attempt's install rows (else the user row's), read as local time of the old
+server (``--timezone``) and stored in UTC.
 
 The import is idempotent: a file's ``submission_id`` is derived from the database and the
 attempt id, and attempts whose file already exists anywhere below the submissions folder are
@@ -37,7 +38,7 @@ from installdata.storage import StorageError, SubmissionExistsError, SubmissionS
 KEY_NAME = "legacy-import"
 ID_PREFIX = "legacy"
 
-#: The columns the importer reads from each table (the earlier server's schema, CONTRACT 2).
+#: The columns the importer reads from each table (the earlier server's schema, docs/deploy.md).
 SCHEMA: dict[str, tuple[str, ...]] = {
     "user_system_info": ("id", "unique_user_id", *SYSTEM_INFO_FIELDS, "create_time"),
     "attempts": ("id", "unique_user_id"),

@@ -39,7 +39,7 @@ class Attempt:
     """One run of the installation test script, as the installer would POST it."""
 
     received_at: datetime
-    payload: dict[str, Any]  # CONTRACT 4 body without ``unique_user_id``
+    payload: dict[str, Any]  # the body of docs/protocol.md without ``unique_user_id``
     lost_id: bool = False  # the id file was lost before this run, so the server issues a new id
 
 
@@ -311,7 +311,7 @@ def iter_people(count: int, seed: int = 0, end: datetime | None = None) -> Itera
 
 
 def iter_records(count: int, seed: int = 0, end: datetime | None = None) -> Iterator[Record]:
-    """Yield ``count`` complete file-drop records (CONTRACT 5), one per attempt."""
+    """Yield ``count`` complete file-drop records (docs/file-format.md), one per attempt."""
     # ids come from a stream of their own, so payloads are the same as iter_people's
     rng = random.Random(seed ^ 0x5EED)
     produced = 0

@@ -5,207 +5,132 @@ as a traceback at 3 a.m.: every problem becomes one ``ConfigError`` line that na
 key (``collector.rate_limit.requests``) and what was wrong with it. Unknown keys are errors
 too, because a misspelt key silently falling back to its default is worse than a refusal.
 
+Every option is declared once, below: its key, type, default, check and doc (the machinery
+is ``installdata/options.py``). The README's "Configuration" table is printed from these
+declarations by ``python -m installdata.config``, and a test keeps the two equal.
+
 Secrets need not live in ``config.yaml``: submission keys may also come from
 ``collector.keys_file`` (a YAML mapping of name to secret) or the ``COLLECTOR_KEYS``
 environment variable (``name=secret,other=secret2``); the user-id signing secret from
 ``COLLECTOR_ID_SECRET`` or the file named by ``collector.id_secret_file``.
 """
 
+# ruff: noqa: RUF009  (option() and section() return a dataclasses.field, as field() does)
+
 from __future__ import annotations
 
-import ipaddress
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from installdata.errors import UserError
+from installdata.options import (
+    ConfigError,
+    FilePath,
+    Flag,
+    Integer,
+    IPNetwork,
+    Networks,
+    OrNull,
+    Port,
+    Secrets,
+    Text,
+    check_section,
+    markdown_table,
+    option,
+    section,
+)
+
+__all__ = [
+    "ID_SECRET_ENV",
+    "KEYS_ENV",
+    "CollectorConfig",
+    "Config",
+    "ConfigError",
+    "GeneratorConfig",
+    "RateLimitConfig",
+    "load_config",
+]
 
 KEYS_ENV = "COLLECTOR_KEYS"
 ID_SECRET_ENV = "COLLECTOR_ID_SECRET"
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class ConfigError(UserError):
-    """A problem with the configuration, stated in one human-readable line."""
-
 
 @dataclass(frozen=True)
 class RateLimitConfig:
-    requests: int = 100
-    per_seconds: int = 3600
-    max_clients: int = 100_000
+    """How many submissions one client IP may send (``collector.rate_limit``)."""
+
+    requests: int = option(100, Integer(1), "submissions accepted per client IP ...")
+    per_seconds: int = option(3600, Integer(1), "... per this many seconds")
+    max_clients: int = option(
+        100_000, Integer(1), "most client IPs tracked at once (bounds memory under a flood)"
+    )
 
 
 @dataclass(frozen=True)
 class CollectorConfig:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    submissions_dir: Path = Path("submissions")
-    max_body_bytes: int = 262_144
-    keys: Mapping[str, str] = field(default_factory=dict)
-    allow_anonymous: bool = False
-    id_secret_file: Path = Path(".collector-secret")
+    """The web service that installer scripts post to (``collector``).
+
+    ``keys`` holds every accepted key: ``load_config`` merges those of ``keys_file`` and
+    ``COLLECTOR_KEYS`` into it. ``id_secret`` is never read from the file, only from
+    ``COLLECTOR_ID_SECRET``.
+    """
+
+    host: str = option(
+        "127.0.0.1", Text(), "address to listen on (put nginx in front for the public)"
+    )
+    port: int = option(8080, Port(), "port to listen on (0: any free port)")
+    submissions_dir: Path = option(
+        "submissions", FilePath(), "where accepted submissions are stored, one JSON file each"
+    )
+    max_body_bytes: int = option(262_144, Integer(1024), "larger request bodies get 413, unread")
+    keys: Mapping[str, str] = option(
+        {}, Secrets(), "accepted submission keys; each secret at least 8 characters long"
+    )
+    keys_file: Path | None = option(
+        None, OrNull(FilePath()), "a YAML file of more keys, merged over `keys` (keeps secrets out)"
+    )
+    allow_anonymous: bool = option(
+        False, Flag(), "accept submissions without a key (not recommended)"
+    )
+    id_secret_file: Path = option(
+        ".collector-secret", FilePath(), "signs the user ids; created on first start, back it up"
+    )
     id_secret: str | None = None
-    rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
-    trusted_proxies: tuple[IPNetwork, ...] = ()
-    threads: int = 8
-    retention_days: int | None = None
-    report_url: str | None = None
+    rate_limit: RateLimitConfig = section(RateLimitConfig)
+    trusted_proxies: tuple[IPNetwork, ...] = option(
+        [], Networks(), "peers whose `X-Forwarded-For` is believed, e.g. `[127.0.0.1]`"
+    )
+    threads: int = option(8, Integer(1), "worker threads of the WSGI server")
+    retention_days: int | None = option(
+        None, OrNull(Integer(1)), "`collector prune` deletes submissions older than this"
+    )
+    report_url: str | None = option(
+        None, OrNull(Text()), "where the published report lives, shown on `GET /`"
+    )
 
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    submissions_dir: Path = Path("submissions")
-    site_dir: Path = Path("site")
-    title: str = "Installation test results"
-    min_workshop_participants: int = 1
+    """The nightly build of the report site (``generator``)."""
+
+    submissions_dir: Path = option("submissions", FilePath(), "the submissions folder it reads")
+    site_dir: Path = option("site", FilePath(), "where the site is published")
+    title: str = option("Installation test results", Text(), "the site's title")
+    min_workshop_participants: int = option(
+        1, Integer(1), "smaller workshops get no page of their own (public sites: 3 or more)"
+    )
 
 
 @dataclass(frozen=True)
 class Config:
+    """The whole file: its two sections, and the path it was read from."""
+
     path: Path
-    collector: CollectorConfig
-    generator: GeneratorConfig
-
-
-# --- value checkers: each takes (dotted key, raw value, config folder) -------------------
-
-Checker = Callable[[str, Any, Path], Any]
-
-
-def _bad(key: str, expected: str, value: Any) -> ConfigError:
-    return ConfigError(f"{key}: expected {expected}, got {value!r}")
-
-
-def _string(key: str, value: Any, _base: Path) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _bad(key, "a non-empty string", value)
-    return value
-
-
-def _optional_string(key: str, value: Any, base: Path) -> str | None:
-    return None if value is None else _string(key, value, base)
-
-
-def _int_at_least(minimum: int) -> Checker:
-    def check(key: str, value: Any, _base: Path) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise _bad(key, f"an integer >= {minimum}", value)
-        return value
-
-    return check
-
-
-def _optional_int_at_least(minimum: int) -> Checker:
-    inner = _int_at_least(minimum)
-    return lambda key, value, base: None if value is None else inner(key, value, base)
-
-
-def _port(key: str, value: Any, base: Path) -> int:
-    port = _int_at_least(0)(key, value, base)
-    if port > 65535:
-        raise _bad(key, "a port number from 0 to 65535", value)
-    return port
-
-
-def _bool(key: str, value: Any, _base: Path) -> bool:
-    if not isinstance(value, bool):
-        raise _bad(key, "true or false", value)
-    return value
-
-
-def _path(key: str, value: Any, base: Path) -> Path:
-    path = Path(_string(key, value, base)).expanduser()
-    return path if path.is_absolute() else (base / path).resolve()
-
-
-def _keys(key: str, value: Any, _base: Path) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):  # its type only: the value may well be a secret
-        raise ConfigError(
-            f"{key}: expected a mapping of key name to secret, got {type(value).__name__}"
-        )
-    for name, secret in value.items():
-        if not isinstance(name, str) or not name.strip():
-            raise _bad(key, "key names that are non-empty strings", name)
-        if not isinstance(secret, str) or len(secret) < 8:
-            raise ConfigError(f"{key}.{name}: expected a secret of at least 8 characters")
-    return dict(value)
-
-
-def _networks(key: str, value: Any, _base: Path) -> tuple[IPNetwork, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise _bad(key, "a list of IP addresses or networks", value)
-    networks = []
-    for item in value:
-        try:
-            networks.append(ipaddress.ip_network(str(item), strict=False))
-        except ValueError:
-            raise _bad(
-                key, "IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8", item
-            ) from None
-    return tuple(networks)
-
-
-# --- the schema: section -> key -> checker ------------------------------------------------
-
-_RATE_LIMIT: dict[str, Checker] = {
-    "requests": _int_at_least(1),
-    "per_seconds": _int_at_least(1),
-    "max_clients": _int_at_least(1),
-}
-
-_COLLECTOR: dict[str, Checker] = {
-    "host": _string,
-    "port": _port,
-    "submissions_dir": _path,
-    "max_body_bytes": _int_at_least(1024),
-    "keys": _keys,
-    "keys_file": _path,
-    "allow_anonymous": _bool,
-    "id_secret_file": _path,
-    "rate_limit": lambda key, value, base: _section(key, value, base, _RATE_LIMIT),
-    "trusted_proxies": _networks,
-    "threads": _int_at_least(1),
-    "retention_days": _optional_int_at_least(1),
-    "report_url": _optional_string,
-}
-
-_GENERATOR: dict[str, Checker] = {
-    "submissions_dir": _path,
-    "site_dir": _path,
-    "title": _string,
-    "min_workshop_participants": _int_at_least(1),
-}
-
-_TOP: dict[str, Checker] = {
-    "collector": lambda key, value, base: _section(key, value, base, _COLLECTOR),
-    "generator": lambda key, value, base: _section(key, value, base, _GENERATOR),
-}
-
-
-def _section(prefix: str, value: Any, base: Path, schema: dict[str, Checker]) -> dict[str, Any]:
-    """Check one mapping against its schema; return only the keys that were given."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _bad(prefix or "config", "a mapping", value)
-    checked = {}
-    for name, raw in value.items():
-        key = f"{prefix}.{name}" if prefix else str(name)
-        if name not in schema:
-            known = ", ".join(sorted(schema))
-            raise ConfigError(f"{key}: unknown key (known keys here: {known})")
-        checked[name] = schema[name](key, raw, base)
-    return checked
+    collector: CollectorConfig = section(CollectorConfig)
+    generator: GeneratorConfig = section(GeneratorConfig)
 
 
 def _keys_from_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -219,7 +144,7 @@ def _keys_from_env(environ: Mapping[str, str]) -> dict[str, str]:
             raise ConfigError(
                 f"{KEYS_ENV}: expected name=secret[,name=secret...]; entry {number} is not"
             )
-        keys[name.strip()] = _keys(KEYS_ENV, {name.strip(): secret}, Path("."))[name.strip()]
+        keys.update(Secrets().check(KEYS_ENV, {name.strip(): secret}, None))
     return keys
 
 
@@ -228,9 +153,13 @@ def _keys_from_file(path: Path) -> dict[str, str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"collector.keys_file: file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"collector.keys_file: cannot read {path}: {_one_line(exc)}") from None
-    return _keys(f"keys_file {path}", data, path.parent)
+    except yaml.YAMLError as exc:  # what and where only: PyYAML would quote the secret's line
+        raise ConfigError(
+            f"collector.keys_file: {path} is not valid YAML: {_yaml_problem(exc)}"
+        ) from None
+    return Secrets().check(f"keys_file {path}", data, path.parent)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -260,29 +189,19 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path.name} is not valid YAML: {_yaml_problem(exc)}") from None
-    base = path.parent
-    top = _section("", data, base, _TOP)
-
-    collector = dict(top.get("collector", {}))
-    if "rate_limit" in collector:
-        collector["rate_limit"] = RateLimitConfig(**collector["rate_limit"])
-    keys = dict(collector.pop("keys", {}))
-    keys_file = collector.pop("keys_file", None)
-    if keys_file is not None:
-        keys.update(_keys_from_file(keys_file))
+    sections = check_section("", data, path.parent, Config)
+    collector: CollectorConfig = sections["collector"]
+    keys = dict(collector.keys)
+    if collector.keys_file is not None:
+        keys.update(_keys_from_file(collector.keys_file))
     keys.update(_keys_from_env(environ))
-    collector["keys"] = keys
-    collector.setdefault("submissions_dir", base / "submissions")
-    collector.setdefault("id_secret_file", base / ".collector-secret")
-    id_secret = environ.get(ID_SECRET_ENV, "").strip()
-    collector["id_secret"] = id_secret or None
-
-    generator = dict(top.get("generator", {}))
-    generator.setdefault("submissions_dir", base / "submissions")
-    generator.setdefault("site_dir", base / "site")
-
+    id_secret = environ.get(ID_SECRET_ENV, "").strip() or None
     return Config(
         path=path,
-        collector=CollectorConfig(**collector),
-        generator=GeneratorConfig(**generator),
+        collector=replace(collector, keys=keys, id_secret=id_secret),
+        generator=sections["generator"],
     )
+
+
+if __name__ == "__main__":  # the README's "Configuration" table, from the declarations above
+    print(markdown_table(Config), end="")

@@ -1,8 +1,9 @@
 """The only commands that delete submissions: ``forget`` (one person) and ``prune`` (retention).
 
-Both find files the way the report reads them (the generator's loader and its CONTRACT 6
-people rules), so "a person" here is exactly the person the report counts: every submission
-under their user id, plus everything linked to it by a shared (email, workshop) pair.
+Both find files the way the report reads them (the loader, and the people rules of
+docs/counting.md), so "a person" here is exactly the person the report counts: every
+submission under their user id, plus everything linked to it by a shared (email, workshop)
+pair.
 
 Both are safe while the collector is serving: they only unlink complete files (readers'
 rules: dot-folders such as the collector's ``.tmp/`` are never entered), a file that
@@ -42,7 +43,7 @@ def person_files(
     """Paths of every submission of the matching people, and how many people that is.
 
     By user id: that exact id. By email: every submission whose email matches (trimmed,
-    case-insensitive). Either way, everyone grouped with them (CONTRACT 6) comes along.
+    case-insensitive). Either way, everyone grouped with them (docs/counting.md) comes along.
     """
     wanted = user_id.strip() if user_id is not None else normalise_email(email)
     if not wanted:

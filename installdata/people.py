@@ -1,4 +1,4 @@
-"""Who is who (CONTRACT 6): users, their latest attempt and their workshop.
+"""Who is who (docs/counting.md): users, their latest attempt and their workshop.
 
 A user is one ``user_id``; submissions sharing a non-empty (email, workshop) pair are the
 same user too, even under different ids, and that is transitive (id A and id B share a pair,

@@ -1,4 +1,4 @@
-"""Durable, atomic storage of accepted submissions as one JSON file each (CONTRACT 5).
+"""Durable, atomic storage of accepted submissions as one JSON file each (docs/file-format.md).
 
 A submission is acknowledged only after its file is on disk for good, so every write goes:
 temp file in the dot-folder ``<root>/.tmp/`` (readers skip dot-folders) -> write -> fsync

@@ -1,16 +1,27 @@
-"""The shared config loader: every problem is one line naming the key; paths and secrets resolve."""
+"""The shared config loader: every problem is one line naming the key; paths and secrets resolve.
+
+The options are declared once (installdata/config.py); the tests at the end hold the
+commented config.yaml, the deployment's example and the README's table to those declarations.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from installdata.config import ConfigError, load_config
+from installdata.config import CollectorConfig, Config, ConfigError, GeneratorConfig, load_config
+from installdata.options import leaves, markdown_table
 from support import REPO_ROOT as REPO
+
+#: Every option by its dotted key, with its default as written in YAML.
+DEFAULTS = {key: declared.default for key, declared in leaves(Config)}
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -19,7 +30,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_shipped_config_loads_with_contract_defaults() -> None:
+def test_shipped_config_loads_with_the_documented_values() -> None:
     config = load_config(REPO / "config.yaml", environ={})
     c = config.collector
     assert (c.host, c.port, c.max_body_bytes) == ("127.0.0.1", 8080, 262144)
@@ -65,6 +76,9 @@ def test_relative_paths_resolve_against_config_folder_not_cwd(tmp_path: Path, mo
         ("collector:\n  trusted_proxies: [not-an-ip]\n", "collector.trusted_proxies: expected"),
         ("collector:\n  keys:\n    demo: short\n", "collector.keys.demo: expected a secret"),
         ("collector:\n  keys_file: missing.yaml\n", "collector.keys_file: file not found"),
+        ("collector:\n  retention_days: 0\n", "collector.retention_days: expected an integer >= 1"),
+        ("collector:\n  report_url: ''\n", "collector.report_url: expected a non-empty string"),
+        ("collector:\n  port: null\n", "collector.port: expected an integer >= 0, got None"),
         ("generator:\n  title: ''\n", "generator.title: expected a non-empty string"),
         ("generator: [1, 2]\n", "generator: expected a mapping"),
         ("- just\n- a list\n", "config: expected a mapping"),
@@ -135,3 +149,116 @@ def test_cli_reports_bad_config_in_one_line_without_traceback(tmp_path: Path, mo
         "error: collector.port: expected an integer >= 0, got 'nope'"
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_wrong_type_names_the_key_what_it_expects_and_what_it_got(tmp_path: Path) -> None:
+    path = write(tmp_path, "collector:\n  rate_limit:\n    requests: many\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, environ={})
+    assert str(refused.value) == (
+        "collector.rate_limit.requests: expected an integer >= 1, got 'many'"
+    )
+
+
+def test_unknown_key_lists_the_known_keys_of_its_section(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config(write(tmp_path, "collector:\n  rate_limit:\n    request: 5\n"), environ={})
+    assert str(refused.value) == (
+        "collector.rate_limit.request: unknown key"
+        " (known keys here: max_clients, per_seconds, requests)"
+    )
+
+
+def test_first_problem_in_file_order_is_the_one_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "collector:\n  port: nope\n  prot: 80\n")
+    with pytest.raises(ConfigError, match=r"^collector\.port: expected"):
+        load_config(path, environ={})
+
+
+def test_null_means_off_where_an_option_allows_it(tmp_path: Path) -> None:
+    text = "collector:\n  keys_file: null\n  retention_days: null\n  trusted_proxies: null\n"
+    c = load_config(write(tmp_path, text), environ={}).collector
+    assert (c.keys_file, c.retention_days, c.trusted_proxies, c.keys) == (None, None, (), {})
+
+
+def test_keys_file_that_is_not_yaml_is_reported_without_its_text(tmp_path: Path) -> None:
+    (tmp_path / "keys.yaml").write_text("demo: the-secret-value: oops\n")
+    path = write(tmp_path, "collector:\n  keys_file: keys.yaml\n")
+    with pytest.raises(ConfigError, match=r"collector\.keys_file: .* is not valid YAML") as refused:
+        load_config(path, environ={})
+    assert "the-secret-value" not in str(refused.value)  # PyYAML would quote the line
+    assert "\n" not in str(refused.value)
+
+
+def test_short_secrets_are_refused_without_the_secret(tmp_path: Path) -> None:
+    (tmp_path / "keys.yaml").write_text("demo: Xq7zk9w\n")
+    for text, environ in [
+        ("collector:\n  keys: {demo: Xq7zk9w}\n", {}),
+        ("collector:\n  keys_file: keys.yaml\n", {}),
+        ("", {"COLLECTOR_KEYS": "demo=Xq7zk9w"}),
+    ]:
+        with pytest.raises(ConfigError, match="expected a secret of at least 8") as refused:
+            load_config(write(tmp_path, text), environ=environ)
+        assert "Xq7zk9w" not in str(refused.value)
+
+
+def test_objects_built_in_code_keep_the_declared_defaults_with_relative_paths() -> None:
+    collector, generator = CollectorConfig(), GeneratorConfig()
+    assert collector.submissions_dir == Path("submissions")
+    assert collector.id_secret_file == Path(".collector-secret")
+    assert (collector.rate_limit.requests, collector.keys, collector.id_secret) == (100, {}, None)
+    assert generator.site_dir == Path("site")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        collector.port = 80  # type: ignore[misc]
+
+
+def test_a_loaded_file_gives_each_declared_default(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""), environ={})
+    assert config.collector == CollectorConfig(
+        submissions_dir=tmp_path / "submissions", id_secret_file=tmp_path / ".collector-secret"
+    )
+    assert config.generator == GeneratorConfig(
+        submissions_dir=tmp_path / "submissions", site_dir=tmp_path / "site"
+    )
+
+
+# --- the documentation follows the declarations -------------------------------------------
+
+
+def yaml_options(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A config file's options by dotted key; a section (a prefix of options) is opened."""
+    found: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if any(option.startswith(f"{key}.") for option in DEFAULTS):
+            found.update(yaml_options(value, key))
+        else:
+            found[key] = value
+    return found
+
+
+def test_shipped_config_names_every_key_with_its_default() -> None:
+    shipped = yaml_options(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
+    # The one exception: the demo's key. With none (the default) the collector would not start.
+    assert shipped.pop("collector.keys") == {"demo": "demo-key-change-me"}
+    assert shipped == {key: value for key, value in DEFAULTS.items() if key != "collector.keys"}
+
+
+def test_deployment_example_names_every_key() -> None:
+    example = REPO / "deploy" / "config.example.yaml"
+    assert set(yaml_options(yaml.safe_load(example.read_text(encoding="utf-8")))) == set(DEFAULTS)
+
+
+def test_readme_configuration_table_is_what_the_declarations_say() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    table = "".join(line + "\n" for line in section.splitlines() if line.startswith("|"))
+    assert table == markdown_table(Config), (
+        "README.md's configuration table is not what installdata/config.py declares: "
+        "replace it with the output of `.venv/bin/python -m installdata.config`"
+    )
+
+
+def test_every_option_has_a_one_line_doc_that_fits_a_table_row() -> None:
+    for key, declared in leaves(Config):
+        assert declared.doc.strip() and "|" not in declared.doc and "\n" not in declared.doc, key
