@@ -93,7 +93,7 @@ def stages(root: Path, site: Path) -> dict[str, float]:
     """The pipeline in-process, stage by stage (same code the command runs)."""
     import pandas as pd
 
-    from generator.aggregate import iter_pages
+    from generator.pages import iter_pages
     from generator.publish import publish_site
     from generator.render import write_site
     from installdata.load import load_submissions

@@ -13,8 +13,7 @@ from functools import cache
 from typing import Any
 
 from collector.validation import submission_schema
-
-SUBMISSION_PATHS = ("/installation_data/", "/installation_data", "/api/v1/submissions")
+from installdata.protocol import SUBMISSION_PATHS as SUBMISSION_PATHS  # re-exported: app.py
 
 _RATE_HEADERS = {
     "X-RateLimit-Limit": ("requests allowed per window", "integer"),

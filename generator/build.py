@@ -3,7 +3,7 @@
     read      submission files -> compact columns       (installdata/read.py, every core)
     load      columns -> tables                        (installdata/load.py)
     people    users, latest attempts, workshops         (installdata/people.py)
-    aggregate tables -> pages, one by one               (generator/aggregate.py)
+    aggregate tables -> pages, one by one               (generator/pages/)
     render    pages -> files in a staging folder        (generator/render.py, every core)
     publish   staging folder swapped in for site/       (generator/publish.py)
 
@@ -96,7 +96,7 @@ def build_site(
         # The readers are working; import the rest now (about 1 s of CPU, see the docstring).
         import pandas as pd
 
-        from generator.aggregate import iter_pages
+        from generator.pages import iter_pages
         from generator.render import prepare, write_site
         from installdata.load import assemble
         from installdata.people import assign_people

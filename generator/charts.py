@@ -28,7 +28,7 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -61,24 +61,6 @@ _COLOURS = {"whole": "#a9c1dc", "part": "#c0392b"}
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-@dataclass(frozen=True)
-class Chart:
-    """One chart of a page: written as ``<page stem>-<name>.svg`` and shown with ``alt``.
-
-    Deciding a page's charts and their alt texts is cheap; drawing is not. So a ``Chart`` is
-    a plan: ``draw(*args)`` makes the SVG, and since ``draw`` is a module-level function and
-    ``args`` plain data, the renderer can hand the drawing to another process.
-    """
-
-    name: str
-    alt: str
-    draw: Callable[..., bytes]
-    args: tuple[Any, ...]
-
-    def svg(self) -> bytes:
-        return self.draw(*self.args)
-
-
 SYSTEM_NAMES = {"Darwin": "macOS"}
 """How an operating system is shown to readers; the JSON keeps what ``platform.system()``
 said ("Darwin"), so scripts matching on it keep working."""
@@ -86,10 +68,6 @@ said ("Darwin"), so scripts matching on it keep working."""
 
 def system_name(system: str) -> str:
     return SYSTEM_NAMES.get(system, system)
-
-
-def _shown_systems(rows: Sequence[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    return [{**row, key: system_name(row[key])} for row in rows]
 
 
 def clean_label(text: object, limit: int = _LABEL_CHARS) -> str:
@@ -446,166 +424,95 @@ def heat_map(
         return _svg(figure)
 
 
-# -- the charts of each page kind ------------------------------------------------------------
+# -- what a page asks to have drawn ---------------------------------------------------------
 
 
-def _part_of_whole(
+@dataclass(frozen=True)
+class BarSeries:
+    """One series of a bar chart: its legend and a value per row."""
+
+    legend: str
+    values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Bars of "``part`` of ``whole``" per row (e.g. people failing of people tested), each
+    noted with both numbers; drawn by ``horizontal_bars``. Make one with ``part_of_whole``."""
+
+    name: str
+    title: str
+    alt: str
+    labels: tuple[str, ...]
+    whole: BarSeries
+    part: BarSeries
+
+    def svg(self) -> bytes:
+        notes = [f"{p} of {w}" for w, p in zip(self.whole.values, self.part.values, strict=True)]
+        series = [
+            (self.whole.legend, _COLOURS["whole"], self.whole.values),
+            (self.part.legend, _COLOURS["part"], self.part.values),
+        ]
+        return horizontal_bars(self.title, self.labels, series, notes)
+
+
+@dataclass(frozen=True)
+class WeeklyBars:
+    """Submissions per week with the part that had a failure; drawn by ``weekly_bars``."""
+
+    name: str
+    title: str
+    alt: str
+    weeks: tuple[str, ...]
+    totals: tuple[int, ...]
+    parts: tuple[int, ...]
+
+    def svg(self) -> bytes:
+        return weekly_bars(self.title, self.weeks, self.totals, self.parts)
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """A failure rate per (row, column), None where nothing was tested; drawn by ``heat_map``."""
+
+    name: str
+    title: str
+    alt: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    rates: tuple[tuple[float | None, ...], ...]
+
+    def svg(self) -> bytes:
+        return heat_map(self.title, self.rows, self.columns, self.rates)
+
+
+Chart = Bars | WeeklyBars | HeatMap
+"""One chart of a page, written as ``<page stem>-<name>.svg`` and shown with ``alt``.
+
+The page's builder decides its charts (cheap); ``svg()`` draws one (slow). A chart holds plain
+data only, so the renderer can hand the drawing to another process.
+"""
+
+
+def part_of_whole(
     name: str,
     title: str,
-    rows: Sequence[dict[str, Any]],
-    label: str,
-    whole: tuple[str, str],
-    part: tuple[str, str],
-    alt_intro: str,
-) -> Chart:
-    """Bars of "``part`` of ``whole``" per row, e.g. people failing of people tested.
-
-    ``whole`` and ``part`` are (row key, legend); rows also carry ``failure_rate``. The alt
-    text states the first rows' figures in words; the table beside the chart has them all.
-    """
-    (whole_key, whole_legend), (part_key, part_legend) = whole, part
-    notes = [f"{row[part_key]} of {row[whole_key]}" for row in rows]
-    args = (
-        title,
-        [row[label] for row in rows],
-        [
-            (whole_legend, _COLOURS["whole"], [row[whole_key] for row in rows]),
-            (part_legend, _COLOURS["part"], [row[part_key] for row in rows]),
-        ],
-        notes,
-    )
+    labels: Sequence[str],
+    whole: BarSeries,
+    part: BarSeries,
+    rates: Sequence[float | None],
+    about: str,
+) -> Bars:
+    """``Bars`` whose alt text states the first rows' figures in words (``rates``: the failure
+    rate of each row); the table beside the chart has them all. ``about`` says what the bars
+    show, e.g. "people per operating system and how many of them have a failing package"."""
     items = [
-        f"{clean_label(row[label], 80)}: {row[part_key]} {part_legend}, "
-        f"{row[whole_key]} {whole_legend} (failure rate {percent(row['failure_rate'])})"
-        for row in rows
-    ]
-    rest = f"; and {len(rows) - 5} more, listed in the table" if len(rows) > 5 else ""
-    alt = f"Bar chart of {alt_intro}: {'; '.join(items[:5])}{rest}."
-    return Chart(name, alt, horizontal_bars, args)
-
-
-def _overview_charts(context: dict[str, Any]) -> list[Chart]:
-    charts = []
-    failing = context["failing_packages"]
-    if failing:
-        charts.append(
-            _part_of_whole(
-                "failing-packages",
-                f"Packages failing most (top {min(TOP_N, len(failing))}), latest attempts",
-                failing,
-                "name",
-                ("failing_users_all_attempts", "failed on any attempt"),
-                ("failing_users", "still failing"),
-                "the packages that fail for most people: how many still fail on their latest "
-                "attempt, and how many failed on any attempt",
-            )
-        )
-    for name, key, label, what in (
-        ("systems", "users_by_system", "system", "operating system"),
-        ("python", "users_by_python", "python_version", "Python version"),
-    ):
-        if context[key]:
-            rows = _shown_systems(context[key], label) if label == "system" else context[key]
-            charts.append(
-                _part_of_whole(
-                    name,
-                    f"People per {what}",
-                    rows,
-                    label,
-                    ("users", "people"),
-                    ("users_with_failures", "with a failure"),
-                    f"people per {what} and how many of them have a failing package",
-                )
-            )
-    weekly = context["weekly"]
-    if weekly:
-        busiest = max(weekly, key=lambda row: (row["submissions"], row["week"]))
-        latest = weekly[-1]
-        charts.append(
-            Chart(
-                "weekly",
-                f"Bar chart of submissions per week from {weekly[0]['week']} to "
-                f"{latest['week']}, each with the part that had a failure. The busiest week, "
-                f"{busiest['week']}, had {busiest['submissions']} submissions "
-                f"({busiest['failing_submissions']} with a failure); the latest week had "
-                f"{latest['submissions']} ({latest['failing_submissions']} with a failure, "
-                f"{percent(latest['failure_rate'])}).",
-                weekly_bars,
-                (
-                    "Submissions per week, and those with a failure",
-                    [row["week"] for row in weekly],
-                    [row["submissions"] for row in weekly],
-                    [row["failing_submissions"] for row in weekly],
-                ),
-            )
-        )
-    return charts
-
-
-def _package_charts(context: dict[str, Any]) -> list[Chart]:
-    # One chart per package page at most: a site can have hundreds of packages and a figure
-    # costs tens of milliseconds. A package nobody failed gets none (the tables say it all).
-    rows = context["breakdowns"]["system"]
-    if not context["failed_attempts"] or not rows:
-        return []
-    name = clean_label(context["name"], 80)
-    return [
-        _part_of_whole(
-            "by-system",
-            "People tested and failing, per operating system",
-            _shown_systems(rows, "value"),
-            "value",
-            ("tested_users", "people tested"),
-            ("failing_users", "failing"),
-            f"how many people's latest attempt tested {name} and failed it, per operating system",
+        f"{clean_label(label, 80)}: {part_value} {part.legend}, "
+        f"{whole_value} {whole.legend} (failure rate {percent(share)})"
+        for label, whole_value, part_value, share in zip(
+            labels, whole.values, part.values, rates, strict=True
         )
     ]
-
-
-def _matrix_charts(context: dict[str, Any]) -> list[Chart]:
-    charts = []
-    for name, rows_key, columns_key, label in (
-        ("by-system", "by_system", "systems", "operating system"),
-        ("by-python", "by_python", "python_versions", "Python version"),
-    ):
-        rows, columns = context[rows_key], context[columns_key]
-        if not rows or not columns:
-            continue
-        if columns_key == "systems":
-            columns = [system_name(column) for column in columns]
-        rates = [[cell["failure_rate"] for cell in row["cells"]] for row in rows]
-        worst = [
-            (cell["failure_rate"], row["name"], columns[index])
-            for row in rows
-            for index, cell in enumerate(row["cells"])
-            if cell["failure_rate"]
-        ]
-        worst.sort(key=lambda item: (-item[0], item[1], item[2]))
-        summary = "; ".join(
-            f"{clean_label(package, 80)} on {clean_label(column, 80)}: {percent(rate)}"
-            for rate, package, column in worst[:3]
-        )
-        charts.append(
-            Chart(
-                name,
-                f"Heat map: failure rate of the first {min(TOP_N, len(rows))} packages on each "
-                f"{label}, darker is worse. "
-                + (f"Highest: {summary}." if summary else "No failures recorded."),
-                heat_map,
-                (f"Failure rate, package × {label}", [row["name"] for row in rows], columns, rates),
-            )
-        )
-    return charts
-
-
-_CHARTS_BY_TEMPLATE: dict[str, Callable[[dict[str, Any]], list[Chart]]] = {
-    "overview.html": _overview_charts,
-    "package.html": _package_charts,
-    "matrix.html": _matrix_charts,
-}
-
-
-def charts_for(template: str, context: dict[str, Any]) -> list[Chart]:
-    """The charts a page of this template shows (none for pages without charts), undrawn."""
-    make = _CHARTS_BY_TEMPLATE.get(template)
-    return make(context) if make else []
+    rest = f"; and {len(items) - 5} more, listed in the table" if len(items) > 5 else ""
+    alt = f"Bar chart of {about}: {'; '.join(items[:5])}{rest}."
+    return Bars(name, title, alt, tuple(labels), whole, part)

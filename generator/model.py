@@ -1,28 +1,42 @@
 """The page model: what aggregation hands to rendering (see docs/report-model.md).
 
-Aggregation decides *what* every page says; rendering decides only *how* it looks. The
-contract between them is this one small dataclass, so either side can change freely as long
-as a ``Page`` keeps its shape.
+Aggregation decides *what* every page says and which charts it shows; rendering decides only
+*how* it looks. The contract between them is this one small dataclass, so either side can
+change freely as long as a ``Page`` keeps its shape. Each page kind's context is a TypedDict
+declared beside its builder (``generator/pages/<template name>.py``): ``Page[OverviewContext]``
+says which.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic
+
+from typing_extensions import TypeVar  # a default for the context type (typing has it from 3.13)
+
+from generator.charts import Chart
+
+Context = TypeVar(
+    "Context", bound=Mapping[str, object], covariant=True, default=Mapping[str, object]
+)
+"""A page kind's context TypedDict; a bare ``Page`` is a page of any kind."""
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[Context]):
     """One HTML page of the site, with everything needed to write it and its twins.
 
     ``context`` is JSON-able (str, int, float, bool, None, list, dict only) and is written
     verbatim (plus ``generated_at``) as the page's JSON twin, so the HTML and the public API
     never disagree. ``tables`` maps a name to rows, each written as CSV beside the page
-    (``<page stem>-<name>.csv``).
+    (``<page stem>-<name>.csv``); ``charts`` are drawn as SVGs beside it. Everything is plain
+    data, so a page can be handed to a worker process.
     """
 
     path: str
     template: str
     title: str
-    context: dict[str, Any]
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    context: Context
+    tables: Mapping[str, Sequence[Mapping[str, object]]] = field(default_factory=dict)
+    charts: Sequence[Chart] = ()

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator.charts import Chart, charts_for, system_name
+from generator.charts import Chart, system_name
 from generator.charts import warm_up as warm_up_charts
 from generator.model import Page
 from installdata.progress import Progress
@@ -163,8 +163,7 @@ def _plan(targets: _Targets, page: Page) -> _Plan:
         target=target,
         csvs={name: target.with_name(f"{target.stem}-{name}.csv") for name in page.tables},
         charts=[
-            (target.with_name(f"{target.stem}-{chart.name}.svg"), chart)
-            for chart in charts_for(page.template, page.context)
+            (target.with_name(f"{target.stem}-{chart.name}.svg"), chart) for chart in page.charts
         ],
     )
 

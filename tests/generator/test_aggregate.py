@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from generator import messages
-from generator.aggregate import iter_pages
+from generator.charts import Bars, HeatMap, WeeklyBars
 from generator.model import Page
+from generator.pages import iter_pages
 from generator.slugs import package_path
 from installdata.load import load_submissions
 from installdata.people import assign_people
@@ -508,3 +510,68 @@ def test_iter_pages_gives_the_chart_pages_first_and_the_workshop_pages_last(
         if template in ("overview.html", "package.html", "matrix.html")
     )
     assert templates.index("workshop.html") > last_chart_page
+
+
+def test_each_page_builder_decides_the_charts_of_its_pages(tmp_path: Path) -> None:
+    write_submission(tmp_path, user_id="a", workshop_id="ws-1", failed=["make"], system="Darwin")
+    write_submission(tmp_path, user_id="b", workshop_id="ws-1", successful=["Git (git)", "make"])
+
+    pages = pages_for(tmp_path)
+    charts = {path: [(type(c), c.name) for c in page.charts] for path, page in pages.items()}
+
+    overview = [
+        (Bars, "failing-packages"),
+        (Bars, "systems"),
+        (Bars, "python"),
+        (WeeklyBars, "weekly"),
+    ]
+    assert charts["index.html"] == charts["recent/30-days.html"] == overview
+    assert charts["matrix.html"] == [(HeatMap, "by-system"), (HeatMap, "by-python")]
+    assert charts[package_path("make")] == [(Bars, "by-system")]
+    assert charts[package_path("Git (git)")] == []  # nobody failed it: the tables say it all
+    chartless = [path for path, page in pages.items() if page.template not in CHART_TEMPLATES]
+    assert {pages[path].template for path in chartless} == {
+        "packages.html",
+        "workshops.html",
+        "workshop.html",
+        "compare.html",
+        "submit.html",
+    }
+    assert all(charts[path] == [] for path in chartless)
+
+
+CHART_TEMPLATES = ("overview.html", "package.html", "matrix.html")
+
+
+def test_a_chart_shows_its_page_rows_with_darwin_named_macos(tmp_path: Path) -> None:
+    write_submission(tmp_path, user_id="a", failed=["make"], system="Darwin")
+    write_submission(tmp_path, user_id="b", failed=["make", "Git (git)"], successful=[])
+    write_submission(tmp_path, user_id="c", system="Windows")
+
+    index = pages_for(tmp_path)["index.html"]
+    failing, systems = index.charts[0], index.charts[1]
+
+    assert isinstance(failing, Bars) and isinstance(systems, Bars)
+    rows = index.context["failing_packages"]
+    assert failing.labels == tuple(row["name"] for row in rows) == ("make", "Git (git)")
+    assert failing.part.values == (2, 1) and failing.whole.values == (2, 1)
+    assert "make: 2 still failing, 2 failed on any attempt (failure rate 100%)" in failing.alt
+    assert [row["system"] for row in index.context["users_by_system"]] == [
+        "Darwin",
+        "Linux",
+        "Windows",
+    ]
+    assert systems.labels == ("macOS", "Linux", "Windows")
+    assert systems.whole.values == (1, 1, 1) and systems.part.values == (1, 1, 0)
+
+
+def test_an_empty_site_has_no_charts(tmp_path: Path) -> None:
+    pages = pages_for(tmp_path)
+    assert "index.html" in pages
+    assert [page.path for page in pages.values() if page.charts] == []
+
+
+def test_pages_survive_pickling_for_the_render_workers(tmp_path: Path) -> None:
+    write_submission(tmp_path, user_id="a", workshop_id="ws-1", failed=["make"])
+    pages = list(pages_for(tmp_path).values())
+    assert pickle.loads(pickle.dumps(pages)) == pages

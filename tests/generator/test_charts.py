@@ -117,3 +117,16 @@ def test_heat_map_writes_every_rate_and_leaves_missing_cells_blank() -> None:
     assert {"a", "b", "Linux", "Windows", "Rates"} <= set(texts)
     cells = [e for e in ET.fromstring(svg).iter(f"{SVG}path") if "fill: #" in e.get("style", "")]
     assert len([c for c in cells if "#ffffff" not in c.get("style", "")]) == 3
+
+
+def test_part_of_whole_bars_note_each_row_and_state_five_rows_in_the_alt_text() -> None:
+    labels = [f"pkg-{i}" for i in range(7)]
+    whole = charts.BarSeries("people", tuple(range(20, 27)))
+    part = charts.BarSeries("with a failure", tuple(range(7)))
+    rates = [p / w for p, w in zip(part.values, whole.values, strict=True)]
+    bars = charts.part_of_whole("x", "People per package", labels, whole, part, rates, "people")
+
+    assert bars.svg() == _bars(labels, list(whole.values), list(part.values), "People per package")
+    assert bars.alt.startswith("Bar chart of people: pkg-0: 0 with a failure, 20 people (failure")
+    assert "pkg-4" in bars.alt and "pkg-5" not in bars.alt
+    assert bars.alt.endswith("; and 2 more, listed in the table.")

@@ -25,6 +25,7 @@ import pytest
 from generator import render
 from generator.charts import TOP_N, clean_label
 from generator.model import Page
+from generator.pages.overview import overview_charts
 from generator.render import write_site
 from support.files import recorded_bars
 from support.site import HOSTILE, build_real_site, sample_pages
@@ -345,8 +346,9 @@ def test_hundreds_of_packages_chart_the_top_only(tmp_path: Path) -> None:
     index = sample_pages()[0]
     row = index.context["failing_packages"][0]
     rows = [dict(row, name=f"package-{i:03}", failing_users=300 - i) for i in range(300)]
+    context = index.context | {"failing_packages": rows}
     _render(
-        [Page("index.html", "overview.html", "Big", index.context | {"failing_packages": rows})],
+        [Page("index.html", "overview.html", "Big", context, charts=overview_charts(context))],
         tmp_path,
     )
     labels = [

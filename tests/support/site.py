@@ -17,6 +17,9 @@ import pytest
 
 from generator.build import build_site
 from generator.model import Page
+from generator.pages.matrix import matrix_charts
+from generator.pages.overview import overview_charts
+from generator.pages.package import package_charts
 from generator.slugs import package_path, workshop_path
 from generator.synthetic import write_files
 from installdata.config import GeneratorConfig
@@ -143,13 +146,21 @@ def sample_pages(text: str | None = None) -> list[Page]:
             for i, v in enumerate(values)
         ]
 
+    everything, recent = overview(None), overview(30)
     pages = [
-        Page("index.html", "overview.html", "Installation test results", overview(None)),
+        Page(
+            "index.html",
+            "overview.html",
+            "Installation test results",
+            everything,
+            charts=overview_charts(everything),
+        ),
         Page(
             "recent/30-days.html",
             "overview.html",
             "Installation test results: last 30 days",
-            overview(30),
+            recent,
+            charts=overview_charts(recent),
         ),
         Page(
             "packages/index.html",
@@ -213,6 +224,7 @@ def sample_pages(text: str | None = None) -> list[Page]:
                 f"Package: {row['name']}",
                 context,
                 {"errors": context["errors"]},
+                package_charts(context),
             )
         )
     workshop_rows = [
@@ -279,18 +291,15 @@ def sample_pages(text: str | None = None) -> list[Page]:
             for i, r in enumerate(package_rows)
         ]
 
-    by_system = matrix_rows(systems)
+    matrix = {
+        "systems": systems,
+        "python_versions": pythons,
+        "by_system": matrix_rows(systems),
+        "by_python": matrix_rows(pythons),
+    }
     pages.append(
         Page(
-            "matrix.html",
-            "matrix.html",
-            "Packages × systems",
-            {
-                "systems": systems,
-                "python_versions": pythons,
-                "by_system": by_system,
-                "by_python": matrix_rows(pythons),
-            },
+            "matrix.html", "matrix.html", "Packages × systems", matrix, charts=matrix_charts(matrix)
         )
     )
     pages.append(
@@ -354,7 +363,7 @@ def sample_pages(text: str | None = None) -> list[Page]:
 
 
 def hostile_submission(text: str, number: int) -> dict[str, Any]:
-    """A CONTRACT 5 submission file whose every displayed field carries ``text``."""
+    """A submission file (docs/file-format.md) whose every displayed field carries ``text``."""
     return {
         "schema_version": 1,
         "submission_id": f"hostile-{number:03d}",

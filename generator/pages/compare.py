@@ -1,0 +1,64 @@
+"""Compare packages (template compare.html): two packages side by side, per operating system.
+
+The page's script lets a reader pick the two; without it, the page is the full table.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from generator.error_groups import ErrorGroup
+from generator.facts import BreakdownRow, Breakdowns, Facts, PackageRow, View, package_codes
+from generator.model import Page
+from generator.pages.matrix import column_order
+
+
+class ComparePackage(TypedDict):
+    name: str
+    href: str
+    tested_users: int
+    failing_users: int
+    failure_rate: float | None
+    by_system: list[BreakdownRow]  # most tested first
+    top_error: str | None  # the package's most common message group
+
+
+class CompareContext(TypedDict):
+    packages: list[ComparePackage]  # every package, by name
+    systems: list[str]  # the matrix's column order, so the two pages read the same way
+
+
+def compare_page(
+    facts: Facts,
+    view: View,
+    rows: list[PackageRow],
+    breakdowns: Breakdowns,
+    errors: dict[int, list[ErrorGroup]],
+) -> Page[CompareContext]:
+    codes = package_codes(facts)
+    packages = []
+    for row in sorted(rows, key=lambda r: r["name"]):
+        code = codes[row["name"]]
+        top = errors.get(code)
+        packages.append(
+            ComparePackage(
+                name=row["name"],
+                href=row["href"],
+                tested_users=row["tested_users"],
+                failing_users=row["failing_users"],
+                failure_rate=row["failure_rate"],
+                by_system=breakdowns["system"].get(code, []),
+                top_error=top[0]["message"] if top else None,
+            )
+        )
+    return Page(
+        path="compare.html",
+        template="compare.html",
+        title="Compare packages",
+        context={"packages": packages, "systems": column_order(facts, view, "system")},
+        tables={
+            "packages": [
+                {k: v for k, v in p.items() if k not in ("href", "by_system")} for p in packages
+            ]
+        },
+    )

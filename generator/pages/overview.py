@@ -1,0 +1,294 @@
+"""The overview (template overview.html): all time at index.html, the same for recent windows.
+
+What an organiser checks first: how many people ran the tests, how many still fail, which
+packages and versions fail most, and on which systems and Pythons.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import numpy as np
+import pandas as pd
+
+from generator.charts import (
+    TOP_N,
+    Bars,
+    BarSeries,
+    Chart,
+    WeeklyBars,
+    part_of_whole,
+    percent,
+    system_name,
+)
+from generator.coding import UNKNOWN, combined, distinct_pairs, rate
+from generator.facts import Facts, PackageRow, View, without_href
+from generator.model import Page
+from generator.slugs import package_path
+
+WINDOWS = (30, 90, 365)
+"""The recent periods, in days, that get an overview of their own."""
+
+TOP_VERSIONS = 50
+
+
+class WindowLink(TypedDict):
+    label: str
+    href: str
+
+
+class Totals(TypedDict):
+    submissions: int
+    users: int
+    users_with_failures: int
+    workshops: int
+    packages: int
+    share_users_failing: float | None
+
+
+class VersionRow(TypedDict):
+    """People failing one version of a package (latest attempts), and on any attempt."""
+
+    name: str
+    href: str
+    version: str
+    failing_users: int
+    failing_users_all_attempts: int
+
+
+class UsersBySystem(TypedDict):
+    system: str
+    users: int
+    users_with_failures: int
+    failure_rate: float | None
+
+
+class UsersByPython(TypedDict):
+    python_version: str
+    users: int
+    users_with_failures: int
+    failure_rate: float | None
+
+
+class WeekRow(TypedDict):
+    week: str  # the Monday of the ISO week
+    submissions: int
+    users: int
+    failing_submissions: int
+    failure_rate: float | None
+
+
+class OverviewContext(TypedDict):
+    generated_at: str
+    window_days: int | None  # None: all time
+    windows: list[WindowLink]
+    totals: Totals
+    failing_packages: list[PackageRow]
+    failing_package_versions: list[VersionRow]  # "unknown" versions included
+    failing_known_versions: list[VersionRow]  # the page's table
+    users_by_system: list[UsersBySystem]
+    users_by_python: list[UsersByPython]
+    weekly: list[WeekRow]  # oldest first
+
+
+WINDOW_LINKS: list[WindowLink] = [
+    WindowLink(label="All time", href="index.html"),
+    *(WindowLink(label=f"Last {days} days", href=f"recent/{days}-days.html") for days in WINDOWS),
+]
+
+
+def overview_page(
+    facts: Facts,
+    view: View,
+    rows: list[PackageRow],
+    *,
+    title: str,
+    generated_at: str,
+    window_days: int | None,
+) -> Page[OverviewContext]:
+    """The overview of one period; ``rows`` are its ``package_rows``."""
+    users = int(view.latest.sum())
+    failing_users = int((view.latest & facts.failing).sum())
+    versions = _failing_versions(facts, view)
+    context: OverviewContext = {
+        "generated_at": generated_at,
+        "window_days": window_days,
+        "windows": [link.copy() for link in WINDOW_LINKS],
+        "totals": {
+            "submissions": int(view.in_window.sum()),
+            "users": users,
+            "users_with_failures": failing_users,
+            "workshops": _workshop_count(facts, view),
+            "packages": len(rows),
+            "share_users_failing": rate(failing_users, users),
+        },
+        "failing_packages": [row for row in rows if row["failing_users"]],
+        "failing_package_versions": versions[:TOP_VERSIONS],
+        "failing_known_versions": [row for row in versions if _known_version(row)][:TOP_VERSIONS],
+        "users_by_system": [
+            UsersBySystem(
+                system=value, users=people, users_with_failures=failing, failure_rate=share
+            )
+            for value, people, failing, share in _users_by(facts, view, "system")
+        ],
+        "users_by_python": [
+            UsersByPython(
+                python_version=value, users=people, users_with_failures=failing, failure_rate=share
+            )
+            for value, people, failing, share in _users_by(facts, view, "python_version")
+        ],
+        "weekly": _weekly(facts, view),
+    }
+    if window_days is None:
+        path, page_title = "index.html", title
+    else:
+        path, page_title = f"recent/{window_days}-days.html", f"{title}: last {window_days} days"
+    return Page(
+        path=path,
+        template="overview.html",
+        title=page_title,
+        context=context,
+        tables={
+            "failing_packages": [without_href(row) for row in context["failing_packages"]],
+            "weekly": context["weekly"],
+        },
+        charts=overview_charts(context),
+    )
+
+
+def _users_by(facts: Facts, view: View, dim: str) -> list[tuple[str, int, int, float | None]]:
+    """(value, people, people with a failure, their share) per value of one dimension, for
+    the latest attempts; most people first."""
+    coded = facts.dims[dim]
+    users = np.bincount(coded.codes[view.latest], minlength=len(coded)).tolist()
+    failing = np.bincount(coded.codes[view.latest & facts.failing], minlength=len(coded)).tolist()
+    rows = [
+        (label, users[i], failing[i], rate(failing[i], users[i]))
+        for i, label in enumerate(coded.labels)
+        if users[i]
+    ]
+    return sorted(rows, key=lambda row: (-row[1], row[0]))
+
+
+def _weekly(facts: Facts, view: View) -> list[WeekRow]:
+    weeks = facts.week.codes[view.in_window]
+    n = len(facts.week)
+    submissions = np.bincount(weeks, minlength=n).tolist()
+    failing = np.bincount(facts.week.codes[view.in_window & facts.failing], minlength=n).tolist()
+    active_weeks, _ = distinct_pairs(weeks, facts.person[view.in_window], len(facts.person) + 1)
+    users = np.bincount(active_weeks, minlength=n).tolist()
+    return [
+        WeekRow(
+            week=label,
+            submissions=submissions[i],
+            users=users[i],
+            failing_submissions=failing[i],
+            failure_rate=rate(failing[i], submissions[i]),
+        )
+        for i, label in enumerate(facts.week.labels)
+        if submissions[i]
+    ]
+
+
+def _failing_versions(facts: Facts, view: View) -> list[VersionRow]:
+    n_versions = len(facts.versions)
+    package, version = facts.failure_package, facts.failure_version
+    latest = view.failure_latest
+    latest_counts = pd.Series(combined(package[latest], version[latest], n_versions)).value_counts()
+    window = view.failure_in_window
+    keys = combined(package[window], version[window], n_versions)
+    _, distinct_keys = distinct_pairs(
+        facts.person[facts.failure_sub[window]], keys, len(facts.packages) * n_versions
+    )
+    all_counts = pd.Series(distinct_keys).value_counts()
+    rows = []
+    for key, failing in zip(latest_counts.index.tolist(), latest_counts.tolist(), strict=True):
+        code, version_code = divmod(key, n_versions)
+        name = facts.packages.labels[code]
+        rows.append(
+            VersionRow(
+                name=name,
+                href=package_path(name),
+                version=facts.versions[version_code],
+                failing_users=failing,
+                failing_users_all_attempts=int(all_counts.get(key, 0)),
+            )
+        )
+    rows.sort(key=lambda row: (-row["failing_users"], row["name"], row["version"]))
+    return rows
+
+
+def _known_version(row: VersionRow) -> bool:
+    """Failed installs rarely know their version: "unknown" rows say nothing about versions."""
+    return row["version"].strip().lower() != UNKNOWN
+
+
+def _workshop_count(facts: Facts, view: View) -> int:
+    codes = pd.unique(facts.workshop.codes[view.in_window])
+    return int(np.count_nonzero(codes != facts.no_workshop))
+
+
+def overview_charts(context: OverviewContext) -> list[Chart]:
+    """The failing packages, people per system and per Python, and the weekly submissions;
+    each only when it has rows."""
+    charts: list[Chart] = []
+    failing = context["failing_packages"]
+    if failing:
+        charts.append(
+            part_of_whole(
+                "failing-packages",
+                f"Packages failing most (top {min(TOP_N, len(failing))}), latest attempts",
+                [row["name"] for row in failing],
+                BarSeries(
+                    "failed on any attempt",
+                    tuple(row["failing_users_all_attempts"] for row in failing),
+                ),
+                BarSeries("still failing", tuple(row["failing_users"] for row in failing)),
+                [row["failure_rate"] for row in failing],
+                "the packages that fail for most people: how many still fail on their latest "
+                "attempt, and how many failed on any attempt",
+            )
+        )
+    by_system, by_python = context["users_by_system"], context["users_by_python"]
+    if by_system:
+        labels = [system_name(row["system"]) for row in by_system]
+        charts.append(_people_chart("systems", "operating system", labels, by_system))
+    if by_python:
+        labels = [row["python_version"] for row in by_python]
+        charts.append(_people_chart("python", "Python version", labels, by_python))
+    weekly = context["weekly"]
+    if weekly:
+        charts.append(_weekly_chart(weekly))
+    return charts
+
+
+def _people_chart(
+    name: str, what: str, labels: list[str], rows: list[UsersBySystem] | list[UsersByPython]
+) -> Bars:
+    return part_of_whole(
+        name,
+        f"People per {what}",
+        labels,
+        BarSeries("people", tuple(row["users"] for row in rows)),
+        BarSeries("with a failure", tuple(row["users_with_failures"] for row in rows)),
+        [row["failure_rate"] for row in rows],
+        f"people per {what} and how many of them have a failing package",
+    )
+
+
+def _weekly_chart(weekly: list[WeekRow]) -> WeeklyBars:
+    busiest = max(weekly, key=lambda row: (row["submissions"], row["week"]))
+    latest = weekly[-1]
+    return WeeklyBars(
+        "weekly",
+        "Submissions per week, and those with a failure",
+        f"Bar chart of submissions per week from {weekly[0]['week']} to "
+        f"{latest['week']}, each with the part that had a failure. The busiest week, "
+        f"{busiest['week']}, had {busiest['submissions']} submissions "
+        f"({busiest['failing_submissions']} with a failure); the latest week had "
+        f"{latest['submissions']} ({latest['failing_submissions']} with a failure, "
+        f"{percent(latest['failure_rate'])}).",
+        tuple(row["week"] for row in weekly),
+        tuple(row["submissions"] for row in weekly),
+        tuple(row["failing_submissions"] for row in weekly),
+    )
