@@ -144,7 +144,7 @@ def read_records(root: Path) -> dict[str, dict[str, Any]]:
     Fails on a file that is not complete JSON, not in the folder of its day or not named by
     its id: whatever wrote the files (the collector, an importer) must lay them out so.
     """
-    records = {}
+    records: dict[str, dict[str, Any]] = {}
     for path in submission_paths(root):
         record = json.loads(path.read_bytes())
         assert path.parent.name == record["received_at"][:10], path
