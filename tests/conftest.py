@@ -1,4 +1,4 @@
-"""Shared fixtures: the real collector as a subprocess on a free loopback port.
+"""Shared fixtures: the real collector as a subprocess, and one real site for the session.
 
     def test_something(start_collector):
         running = start_collector(rate_limit={"requests": 3}, trusted_proxies=["127.0.0.1"])
@@ -13,6 +13,11 @@ temporary config.yaml (see ``collector_process.write_config``). To restart a col
 the same data and secrets, stop it and call ``start_collector(workdir=running.workdir)``;
 ``env`` adds environment variables, ``args`` command-line arguments (``["--port", "0"]``).
 Every process started here is stopped (SIGTERM, then SIGKILL) at teardown.
+
+    def test_reads_the_site(real_site):  # built once per session: look, never write
+        ...
+
+A test that must change or rebuild a site builds its own (``support.site.build_real_site``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 import pytest
 
 from support.collector_process import RunningCollector, StartCollector, start, write_config
+from support.site import build_real_site
 
 
 @pytest.fixture
@@ -54,3 +60,9 @@ def start_collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartC
 def collector(start_collector: StartCollector) -> RunningCollector:
     """A collector with the default test config (one key named "test", generous rate limit)."""
     return start_collector()
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real build on synthetic and hostile submission files, shared by every test."""
+    return build_real_site(tmp_path_factory.mktemp("real-site"))

@@ -1,4 +1,4 @@
-"""The wire protocol (CONTRACT 4) over real HTTP against a real collector process.
+"""The wire protocol (docs/protocol.md) over real HTTP against a real collector process.
 
 One collector serves the whole module (starting one per test would cost more than the
 tests); tests that need their own configuration use ``start_collector``.
@@ -17,7 +17,7 @@ import pytest
 from collector.ids import UserIds
 from collector.openapi import SUBMISSION_PATHS
 from collector.validation import submission_schema
-from support.collector_process import RunningCollector, start, write_config
+from support.collector_process import RunningCollector, running_collector
 from support.web import get_json, post_json, request
 
 SUBMIT = "/api/v1/submissions"
@@ -56,11 +56,8 @@ OLD_SCRIPT_BODY = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
-    workdir = tmp_path_factory.mktemp("api")
-    write_config(workdir)
-    running = start(workdir)
-    yield running
-    running.stop()
+    with running_collector(tmp_path_factory.mktemp("api")) as running:
+        yield running
 
 
 def submit(server: RunningCollector, body, path: str = SUBMIT, **kwargs):
@@ -74,7 +71,7 @@ def stored(server: RunningCollector, submission_id: str) -> dict:
 
 
 def assert_error(status: int, headers, body, expected_status: int) -> list[dict]:
-    """The CONTRACT 4 error shape; returns ``details``."""
+    """The error shape of docs/protocol.md; returns ``details``."""
     assert status == expected_status, body
     assert headers["Content-Type"].startswith("application/json")
     assert set(body) == {"error"}
@@ -216,7 +213,7 @@ def test_chunked_body_within_limit_is_accepted(server):
     assert status == 200, body
 
 
-# --- bounds (CONTRACT 4) ------------------------------------------------------------------
+# --- bounds (docs/protocol.md) ------------------------------------------------------------
 
 
 def _entry(**fields):
@@ -439,7 +436,7 @@ def test_wrong_method_is_json_405_with_rate_limit_headers(server, method, path):
     status, headers, body = request(method, server.url + path)
     assert_error(status, headers, body, 405)
     assert headers["Allow"] == "POST"
-    # CONTRACT 4: every response of a submission endpoint carries the rate-limit headers.
+    # docs/protocol.md: every response of a submission endpoint carries the rate-limit headers.
     for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
         assert headers[name].isdigit(), name
 

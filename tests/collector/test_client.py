@@ -11,7 +11,6 @@ import ast
 import functools
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +26,9 @@ import pytest
 from collector import client
 from collector.client import Result, submit
 from installdata import record
-from support import REPO_ROOT
+from support.commands import run_python
+from support.files import read_records
+from support.web import unused_port
 
 CLIENT_FILE = Path(client.__file__)
 SCHEMA = json.loads(record.SCHEMA.read_text(encoding="utf-8"))
@@ -276,8 +277,8 @@ def test_redirects_are_reported_not_followed(stub, tmp_path) -> None:
     assert len(server.requests) == 1
 
 
-def test_nothing_listening_is_a_result_not_an_exception(tmp_path, unused_port: int) -> None:
-    result = send(f"http://127.0.0.1:{unused_port}", tmp_path, budget=1)
+def test_nothing_listening_is_a_result_not_an_exception(tmp_path) -> None:
+    result = send(f"http://127.0.0.1:{unused_port()}", tmp_path, budget=1)
     assert not result.ok and result.retryable and result.status is None
 
 
@@ -398,7 +399,7 @@ def test_a_vendored_copy_runs_on_old_python(tmp_path, collector) -> None:
 
 
 def stored(collector) -> list[dict[str, Any]]:
-    return [json.loads(path.read_text(encoding="utf-8")) for path in collector.submission_files()]
+    return list(read_records(collector.submissions_dir).values())
 
 
 def test_the_issued_id_is_kept_and_sent_on_the_next_run(collector, tmp_path) -> None:
@@ -452,11 +453,9 @@ def test_long_error_texts_are_shortened_to_fit_the_body_limit(collector, tmp_pat
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "collector.client", *args],
-        capture_output=True, text=True, timeout=60, input=stdin,
-        env={"PATH": "/usr/bin:/bin", **(env or {})}, cwd=REPO_ROOT,
-    )  # fmt: skip
+    """The client's command line, with nothing of this environment but a plain PATH."""
+    return run_python("-m", "collector.client", *args, env={"PATH": "/usr/bin:/bin", **(env or {})},
+                      stdin=stdin, timeout=60)  # fmt: skip
 
 
 def test_cli_end_to_end_with_the_key_from_the_environment(collector, tmp_path) -> None:
@@ -481,13 +480,13 @@ def test_cli_end_to_end_with_the_key_from_the_environment(collector, tmp_path) -
     assert records[0]["failed_installs"] == [MAKE]
 
 
-def test_cli_exit_codes(collector, tmp_path, unused_port: int) -> None:
+def test_cli_exit_codes(collector, tmp_path) -> None:
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"successful_installs": [GIT]}))
     common = ["--id-file", str(tmp_path / "id"), str(results)]
     refused = run_cli("--url", collector.url, "--key", "wrong", *common)
     assert refused.returncode == 3 and "refused" in refused.stderr
-    down = run_cli("--url", f"http://127.0.0.1:{unused_port}", "--budget", "1", *common)
+    down = run_cli("--url", f"http://127.0.0.1:{unused_port()}", "--budget", "1", *common)
     assert down.returncode == 1 and down.stderr.count("\n") == 1
     (tmp_path / "bad.json").write_text("[1, 2")
     bad = run_cli("--url", collector.url, str(tmp_path / "bad.json"))
@@ -500,11 +499,3 @@ def test_cli_exit_codes(collector, tmp_path, unused_port: int) -> None:
         and json.loads(dry.stdout)["user_system_info"]["email_id"] == "me@example.org"
     )
     assert stored(collector) == []
-
-
-@pytest.fixture
-def unused_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

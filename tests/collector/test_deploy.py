@@ -27,7 +27,10 @@ import pytest
 from collector.__main__ import build_parser as collector_parser
 from generator.__main__ import build_parser as generator_parser
 from installdata.config import load_config
-from support.collector_process import REPO_ROOT, stop_process
+from support import REPO_ROOT
+from support.collector_process import stop_process
+from support.files import payload
+from support.web import unused_port
 
 DEPLOY = REPO_ROOT / "deploy"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -119,12 +122,6 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path: Path) -> None:
 # --- nginx -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def replace_once(text: str, old: str, new: str) -> str:
     assert text.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}"
     return text.replace(old, new)
@@ -167,7 +164,7 @@ def nginx_command(wrapper: Path, *extra: str) -> list[str]:
 
 @needs_nginx
 def test_nginx_accepts_the_config(tmp_path: Path) -> None:
-    wrapper = nginx_wrapper(tmp_path, free_port(), 8080)
+    wrapper = nginx_wrapper(tmp_path, unused_port(), 8080)
     done = subprocess.run(nginx_command(wrapper, "-t"), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
@@ -175,7 +172,7 @@ def test_nginx_accepts_the_config(tmp_path: Path) -> None:
 
 
 def start_nginx(tmp_path: Path, upstream_port: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
+    port = unused_port()
     wrapper = nginx_wrapper(tmp_path, port, upstream_port)
     process = subprocess.Popen(nginx_command(wrapper), stdout=subprocess.DEVNULL,
                                stderr=(tmp_path / "nginx.stderr").open("wb"))  # fmt: skip
@@ -233,8 +230,7 @@ def wait_for_log(running, text: str, timeout: float = 20) -> str:
     return running.logs()
 
 
-BODY = json.dumps({"user_system_info": {"system": "Linux"}, "successful_installs": [],
-                   "failed_installs": [], "unique_user_id": None}).encode()  # fmt: skip
+BODY = json.dumps(payload(successful=[])).encode()
 
 
 @needs_nginx
@@ -278,7 +274,7 @@ def test_nginx_serves_the_site_and_answers_in_json_for_the_collector(tmp_path, n
     (site / "index.html").write_text("<!doctype html><title>report</title>", encoding="utf-8")
     (site / "index.json").write_text(json.dumps({"rows": ["x" * 40] * 100}), encoding="utf-8")
     (site / "chart.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>", "utf-8")
-    port = nginx(free_port())  # nothing listens upstream: the collector is "down"
+    port = nginx(unused_port())  # nothing listens upstream: the collector is "down"
 
     status, headers, _ = call(port, "GET", "/")
     assert status == 200

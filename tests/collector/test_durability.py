@@ -1,8 +1,8 @@
 """The collector under stress, over real HTTP: concurrency, SIGKILL, and a full disk.
 
 What must hold in every case: each acknowledged submission is on disk exactly once as a
-complete JSON file, no reader (one that skips dot-folders, as CONTRACT 5 says) ever sees a
-partial or temporary file, and after a failure the service works again by itself.
+complete JSON file, no reader (one that skips dot-folders, as docs/file-format.md says) ever
+sees a partial or temporary file, and after a failure the service works again by itself.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from installdata.storage import SUBMISSION_ID_PATTERN
-from support.collector_process import REPO_ROOT, RunningCollector, StartCollector
+from support import REPO_ROOT
+from support.collector_process import RunningCollector, StartCollector
+from support.files import payload, read_records
 from support.web import get_json, post_json
 
 SUBMIT = "/api/v1/submissions"
@@ -39,23 +40,14 @@ RECORD_KEYS = {
 
 def body_for(label: str) -> dict[str, Any]:
     """A small realistic body whose workshop_id tells which request it was."""
-    return {
-        "user_system_info": {"system": "Linux", "python_version": "3.11.6", "workshop_id": label},
-        "successful_installs": [{"name": "Git (git)", "version": "2.39.2"}] * 5,
-        "failed_installs": [{"name": "make", "version": None, "error_description": "not found"}],
-        "unique_user_id": None,
-    }
+    return payload(workshop_id=label, failed=["make"], error="not found")
 
 
 def stored_records(running: RunningCollector) -> dict[str, dict[str, Any]]:
     """Every file a reader would see, parsed; fails on anything partial or foreign."""
-    records = {}
-    for path in running.submission_files():
-        record = orjson.loads(path.read_bytes())  # raises on a partial file
-        assert set(record) == RECORD_KEYS, path
-        assert record["submission_id"] == path.stem
-        assert path.parent.name == record["received_at"][:10]
-        records[path.stem] = record
+    records = read_records(running.submissions_dir)  # raises on a partial file
+    for submission_id, record in records.items():
+        assert set(record) == RECORD_KEYS, submission_id
     return records
 
 

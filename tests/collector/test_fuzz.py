@@ -23,7 +23,7 @@ from schemathesis import GenerationMode
 from collector.openapi import SUBMISSION_PATHS, openapi_document
 from collector.server import build_wsgi_app
 from installdata.config import CollectorConfig, RateLimitConfig
-from support.collector_process import RunningCollector, start, write_config
+from support.collector_process import RunningCollector, running_collector
 from support.web import post_json
 
 KEY = "fuzz-test-key-0123456789"
@@ -98,11 +98,10 @@ def wsgi_app(tmp_path_factory: pytest.TempPathFactory) -> webtest.TestApp:
 
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
-    workdir = tmp_path_factory.mktemp("fuzz-http")
-    write_config(workdir, {"keys": {"fuzz": KEY}})
-    running = start(workdir)
-    yield running
-    running.stop()
+    with running_collector(
+        tmp_path_factory.mktemp("fuzz-http"), {"keys": {"fuzz": KEY}}
+    ) as running:
+        yield running
 
 
 def test_fuzzed_submissions_through_the_wsgi_app(wsgi_app):

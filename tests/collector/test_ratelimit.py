@@ -13,6 +13,7 @@ import pytest
 from collector.clientip import client_ip, rate_limit_key
 from collector.ratelimit import RateDecision, RateLimiter
 from support.collector_process import StartCollector
+from support.files import payload
 from support.web import post_json
 
 
@@ -204,7 +205,7 @@ def test_rate_limit_key_groups_an_ipv6_network_but_not_ipv4() -> None:
 # --- over HTTP, against the real collector ---------------------------------------------------
 
 SUBMIT = "/api/v1/submissions"
-BODY = {"successful_installs": [{"name": "Git (git)", "version": "2.39.2"}]}
+BODY = payload()
 
 
 def rate_headers(headers: Message) -> tuple[int, int, int]:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from support.collector_process import collector_env, serve_command, write_config
+from support.files import payload
 from support.web import get_json, post_json
 
 SUBMIT = "/api/v1/submissions"
@@ -102,7 +103,7 @@ def test_command_line_host_and_port_override_the_config(start_collector):
 
 def test_logs_have_one_access_line_per_request_and_no_secrets(start_collector):
     running = start_collector()
-    body = {"user_system_info": {"email_id": EMAIL}, "successful_installs": [{"name": "git"}]}
+    body = payload(email_id=EMAIL)
     post_json(running.url + SUBMIT, body, key=running.key)
     post_json(running.url + SUBMIT, body, key=None, headers={"X-Submission-Key": running.key})
     post_json(running.url + SUBMIT, body, key="wrong-secret-to-hide")
@@ -197,7 +198,7 @@ def test_ids_from_a_server_with_another_secret_are_replaced(start_collector):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_stop_signal_finishes_the_request_in_flight_then_exits_0(collector, signum):
-    body = json.dumps({"successful_installs": [{"name": "git", "version": "2.43"}]}).encode()
+    body = json.dumps(payload()).encode()
     address = urlsplit(collector.url)
     head = (
         f"POST {SUBMIT} HTTP/1.1\r\nHost: {address.netloc}\r\n"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +15,17 @@ import pytest
 import yaml
 
 from installdata.storage import SubmissionStore
-from support.collector_process import REPO_ROOT, RunningCollector
+from support.collector_process import RunningCollector
+from support.commands import run_python
+from support.files import payload, submission
 from support.web import post_json
-
-
-def body(email: str | None, workshop: str | None, key: str | None, failed: list[str]) -> dict:
-    return {
-        "user_system_info": {"system": "Linux", "python_version": "3.11.6",
-                             "workshop_id": workshop, "email_id": email},
-        "successful_installs": [{"name": "Python", "version": "3.11.6"}],
-        "failed_installs": [
-            {"name": name, "version": None, "error_description": f"{name} not found"}
-            for name in failed
-        ],
-        "unique_user_id": key,
-    }  # fmt: skip
 
 
 def submit(running: RunningCollector, email: str | None, workshop: str | None,
            key: str | None = None, failed: list[str] = ()) -> str:  # fmt: skip
     """Post one submission; return the user id ("key") the collector issued or kept."""
-    status, _, answer = post_json(
-        running.url + "/installation_data/", body(email, workshop, key, list(failed)),
-        key=running.key,
-    )  # fmt: skip
+    body = payload(email_id=email, workshop_id=workshop, unique_user_id=key, failed=failed)
+    status, _, answer = post_json(running.url + "/installation_data/", body, key=running.key)
     assert status == 200, answer
     return answer["key"]
 
@@ -51,7 +37,7 @@ def populate(running: RunningCollector) -> dict[str, Any]:
     # Lost her key file: a new id, linked to the first by the (email, workshop) pair.
     alice_again = submit(running, "  Alice@Example.ORG ", "ws-1", failed=["make"])
     assert alice_again != alice
-    # The same address at another workshop under a new id: another person by CONTRACT 6.
+    # The same address at another workshop under a new id: another person (docs/counting.md).
     alice_ws2 = submit(running, "alice@example.org", "ws-2", failed=["git"])
     bob = submit(running, "bob@example.org", "ws-1", failed=["git"])
     assert submit(running, "bob@example.org", "ws-1", key=bob) == bob
@@ -62,10 +48,7 @@ def populate(running: RunningCollector) -> dict[str, Any]:
 
 
 def collector_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "collector", *args],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    return run_python("-m", "collector", *args)
 
 
 def user_ids(running: RunningCollector) -> list[str]:
@@ -74,11 +57,9 @@ def user_ids(running: RunningCollector) -> list[str]:
 
 def build_totals(running: RunningCollector, tmp_path: Path) -> dict[str, int]:
     site = tmp_path / "site"
-    built = subprocess.run(
-        [sys.executable, "-m", "generator", "build", "--config", str(running.config_path),
-         "--submissions", str(running.submissions_dir), "--site", str(site)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    built = run_python("-m", "generator", "build", "--config", str(running.config_path),
+                       "--submissions", str(running.submissions_dir), "--site", str(site),
+                       timeout=300)  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
     return json.loads((site / "index.json").read_text(encoding="utf-8"))["totals"]
 
@@ -153,11 +134,9 @@ def test_forget_unknown_user_id_is_not_an_error(start_collector) -> None:
 
 
 def old_submission(number: int, days_ago_date: str) -> dict[str, Any]:
-    return {"schema_version": 1, "submission_id": f"dropped-old-{number:04d}",
-            "received_at": f"{days_ago_date}T12:00:00.000000Z", "user_id": f"old-user-{number}",
-            "key_name": "test", "user_system_info": {"system": "Linux"},
-            "successful_installs": [],
-            "failed_installs": [{"name": "make", "version": None}]}  # fmt: skip
+    return submission(submission_id=f"dropped-old-{number:04d}",
+                      received_at=f"{days_ago_date}T12:00:00.000000Z",
+                      user_id=f"old-user-{number}", successful=[], failed=["make"])  # fmt: skip
 
 
 def test_prune_removes_only_submissions_past_retention(start_collector, tmp_path: Path) -> None:

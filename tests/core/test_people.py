@@ -1,4 +1,5 @@
-"""CONTRACT 6 on small hand-made folders: who is one person, their latest attempt, workshop."""
+"""docs/counting.md on small hand-made folders: who is one person, their latest attempt and
+workshop."""
 
 from __future__ import annotations
 

@@ -20,21 +20,17 @@ from installdata.storage import (
     SubmissionStore,
     write_file_atomically,
 )
+from support.files import submission
 
 
 def make_record(submission_id: str = "sub-0001abcd", day: str = "2026-11-22") -> dict[str, Any]:
-    return {
-        "schema_version": 1,
-        "submission_id": submission_id,
-        "received_at": f"{day}T10:15:02.123456Z",
-        "user_id": "user-1",
-        "key_name": "demo",
-        "user_system_info": {"system": "Linux", "email_id": "learner@example.org"},
-        "successful_installs": [{"name": "Git (git)", "version": "2.39.2"}],
-        "failed_installs": [
-            {"name": "make", "version": None, "error_description": "could not find 'make'"}
-        ],
-    }
+    """A stored submission; the storage tests vary only its id and its day."""
+    return submission(
+        submission_id=submission_id,
+        received_at=f"{day}T10:15:02.123456Z",
+        email_id="learner@example.org",
+        failed=["make"],
+    )
 
 
 def all_files(root: Path) -> list[str]:
@@ -96,7 +92,7 @@ def test_each_day_gets_its_own_folder(tmp_path: Path) -> None:
 def test_file_is_synced_before_its_name_appears_and_folders_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The durability order of CONTRACT 5: data fsync -> link -> folder fsync."""
+    """The durability order of docs/file-format.md: data fsync -> link -> folder fsync."""
     store = SubmissionStore(tmp_path)
     events: list[str] = []
     real_fsync, real_link = os.fsync, os.link

@@ -1,4 +1,4 @@
-"""``generator build`` end to end on real files: contract JSON, determinism, safety, privacy."""
+"""``generator build`` end to end on real files: public JSON, determinism, safety, privacy."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from generator import build, publish, render
 from generator.__main__ import main
 from installdata.config import GeneratorConfig
 from installdata.errors import UserError
-from support import REPO_ROOT as REPO
+from support.commands import run_python
+from support.crawl import site_files
 from support.files import write_raw, write_submission
 
 EPOCH = "1795000000"  # 2026-11-18T11:06:40Z
@@ -169,10 +170,8 @@ def test_no_email_or_user_id_appears_anywhere_in_the_site(tmp_path: Path) -> Non
         b"user-cy",
         b"user-dee",
     ]
-    for path in (tmp_path / "site").rglob("*"):
-        if path.is_file():
-            content = path.read_bytes()
-            assert not [s for s in secrets if s in content], path
+    for name, content in site_files(tmp_path / "site").items():
+        assert not [s for s in secrets if s in content], name
 
 
 def test_a_failed_render_leaves_the_old_site_and_no_staging_folder(
@@ -288,13 +287,7 @@ def test_leftovers_of_a_killed_build_are_removed_but_a_running_build_is_left_alo
 def test_missing_submissions_folder_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text("generator:\n  submissions_dir: nowhere\n")
 
-    done = subprocess.run(
-        [sys.executable, "-m", "generator", "build", "--config", str(tmp_path / "config.yaml")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
+    done = run_python("-m", "generator", "build", "--config", str(tmp_path / "config.yaml"))
 
     assert done.returncode == 2
     assert done.stderr == f"error: submissions folder not found: {tmp_path / 'nowhere'}\n"
@@ -319,13 +312,14 @@ def test_the_command_line_builds_from_the_config_and_reports_on_stderr(tmp_path:
     fill(tmp_path / "submissions")
     (tmp_path / "config.yaml").write_text("generator:\n  site_dir: public\n  title: Our results\n")
 
-    done = subprocess.run(
-        [sys.executable, "-m", "generator", "build", "--config", str(tmp_path / "config.yaml")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
+    done = run_python(
+        "-m",
+        "generator",
+        "build",
+        "--config",
+        str(tmp_path / "config.yaml"),
         env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+        timeout=300,
     )
 
     assert done.returncode == 0, done.stderr

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from generator import demo
+from support.files import read_records
 
 
 @pytest.fixture
@@ -24,10 +24,6 @@ def started(monkeypatch) -> list[subprocess.Popen[bytes]]:
 
     monkeypatch.setattr(demo, "_start_collector", recording)
     return processes
-
-
-def records(submissions: Path) -> list[dict]:
-    return [json.loads(path.read_text(encoding="utf-8")) for path in submissions.rglob("*.json")]
 
 
 def test_demo_posts_builds_and_stops_the_collector(tmp_path, capsys, started) -> None:
@@ -49,7 +45,7 @@ def test_demo_posts_builds_and_stops_the_collector(tmp_path, capsys, started) ->
     [process] = started
     assert process.returncode == 0  # stopped gracefully by SIGTERM, not left running
 
-    stored = records(workdir / "submissions")
+    stored = list(read_records(workdir / "submissions").values())
     posted = [record for record in stored if record["key_name"] == "demo"]
     assert len(stored) - len(posted) == 150  # the history dropped in as an importer would
     assert len(posted) > 30  # some of the 30 people ran the script more than once
@@ -66,7 +62,7 @@ def test_demo_posts_builds_and_stops_the_collector(tmp_path, capsys, started) ->
 
     # repeatable: a second run wipes the first one's data instead of adding to it
     summary = demo.run_demo(workdir, site, people=3, history=5)
-    assert len(records(workdir / "submissions")) == 5 + summary.posted
+    assert len(read_records(workdir / "submissions")) == 5 + summary.posted
     assert all(process.poll() is not None for process in started)
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from support import REPO_ROOT
+from support.commands import run_python
+from support.files import read_records
 
-# The earlier server's tables, as SQLAlchemy created them in SQLite (CONTRACT 2).
+# The earlier server's tables, as SQLAlchemy created them in SQLite (docs/deploy.md, "Moving
+# over from the earlier Flask server").
 LEGACY_SCHEMA = """
 CREATE TABLE user_system_info (
     id INTEGER NOT NULL,
@@ -144,27 +145,9 @@ def make_legacy_db(path: Path, users=USERS, attempts=ATTEMPTS) -> Path:
     return path
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
-    )
-
-
 def import_legacy(db: Path, submissions: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run("-m", "generator", "import-legacy", "--db", str(db),
-               "--submissions", str(submissions), *extra)  # fmt: skip
-
-
-def stored(submissions: Path) -> dict[str, dict]:
-    """submission_id -> record of every file below the folder (skipping dot-folders)."""
-    records = {}
-    for path in submissions.rglob("*.json"):
-        if not any(p.startswith(".") for p in path.relative_to(submissions).parts):
-            record = json.loads(path.read_text(encoding="utf-8"))
-            assert path.parent.name == record["received_at"][:10]
-            assert path.stem == record["submission_id"]
-            records[record["submission_id"]] = record
-    return records
+    return run_python("-m", "generator", "import-legacy", "--db", str(db),
+                      "--submissions", str(submissions), *extra)  # fmt: skip
 
 
 def by_attempt(records: dict[str, dict]) -> dict[int, dict]:
@@ -185,7 +168,7 @@ def test_one_file_per_attempt_keeping_user_ids(legacy_db: Path, tmp_path: Path) 
     assert "9 attempts read, 9 files written, 0 skipped as already imported, 0 odd rows" in (
         done.stdout
     )
-    records = by_attempt(stored(submissions))
+    records = by_attempt(read_records(submissions))
     assert sorted(records) == [a[0] for a in ATTEMPTS]
 
     fourth = records[4]  # alice's second attempt: git fixed, make still failing
@@ -238,7 +221,7 @@ def test_times_are_converted_from_the_given_zone(tmp_path: Path) -> None:
     done = import_legacy(db, submissions, "--timezone", "Europe/Berlin")
 
     assert done.returncode == 0, done.stderr
-    records = by_attempt(stored(submissions))
+    records = by_attempt(read_records(submissions))
     assert records[1]["received_at"] == "2016-11-30T23:30:00.000000Z"  # CET, UTC+1, day before
     assert records[2]["received_at"] == "2016-07-26T03:18:29.610280Z"  # CEST, UTC+2
     assert (submissions / "2016-11-30" / f"{records[1]['submission_id']}.json").is_file()
@@ -283,7 +266,7 @@ def test_odd_rows_are_reported_not_fatal(tmp_path: Path) -> None:
         "1 unparseable times (ignored)",
     ):
         assert line in done.stdout
-    records = by_attempt(stored(submissions))
+    records = by_attempt(read_records(submissions))
     # No readable install time: the user row's create_time stands in.
     assert records[20]["received_at"] == "2016-07-26T07:45:00.500000Z"
     assert records[21]["received_at"] == "2016-08-15T09:00:00.000000Z"
@@ -375,8 +358,8 @@ def test_report_figures_match_the_earlier_servers_queries(legacy_db: Path, tmp_p
     config = tmp_path / "config.yaml"
     config.write_text("generator:\n  title: Legacy import\n", encoding="utf-8")
 
-    built = run("-m", "generator", "build", "--config", str(config),
-                "--submissions", str(submissions), "--site", str(site))  # fmt: skip
+    built = run_python("-m", "generator", "build", "--config", str(config),
+                       "--submissions", str(submissions), "--site", str(site))  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
 
     conn = sqlite3.connect(legacy_db)

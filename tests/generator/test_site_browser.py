@@ -1,11 +1,11 @@
 """The built site in a real browser: headless Chromium opens it straight from disk (file://).
 
-The site comes from the real build on real files (synthetic learners plus hostile names, see
-tests/site_pages.py). The tests crawl every page reachable from index.html and check what
-only a browser can tell: no console errors, no failed requests, every image decoded, one
-<h1>, links that resolve. They click from the overview to a package and a workshop, use the
-sort, filter and compare script, and take full-page screenshots (desktop and phone, light
-and dark) into test-artifacts/screenshots/ for a person to look at.
+The site is the session's real build on real files (synthetic learners plus hostile names:
+the ``real_site`` fixture). The tests crawl every page reachable from index.html and check
+what only a browser can tell: no console errors, no failed requests, every image decoded,
+one <h1>, links that resolve. They click from the overview to a package and a workshop, use
+the sort, filter and compare script, and take full-page screenshots (desktop and phone,
+light and dark) into test-artifacts/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from urllib.parse import unquote, urldefrag, urlparse
 import pytest
 
 from support import REPO_ROOT
-from support.site import build_real_site
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -42,11 +41,6 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_real_site(tmp_path_factory.mktemp("build"))
-
-
-@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
@@ -67,7 +61,7 @@ _INSPECT = """() => ({
 })"""
 
 
-def test_every_reachable_page_loads_cleanly(site: Path, browser) -> None:
+def test_every_reachable_page_loads_cleanly(real_site: Path, browser) -> None:
     page = browser.new_page()
     problems: list[str] = []
     page.on(
@@ -77,12 +71,12 @@ def test_every_reachable_page_loads_cleanly(site: Path, browser) -> None:
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
 
-    start = (site / "index.html").as_uri()
+    start = (real_site / "index.html").as_uri()
     queue, seen = [start], {start}
     while queue:
         url = queue.pop()
         page.goto(url)
-        where = _local_file(url).relative_to(site)
+        where = _local_file(url).relative_to(real_site)
         found = page.evaluate(_INSPECT)
         assert found["h1"] == 1, where
         assert found["broken_images"] == [], where
@@ -96,13 +90,13 @@ def test_every_reachable_page_loads_cleanly(site: Path, browser) -> None:
                 queue.append(link)
     page.close()
     assert problems == []
-    html_pages = {p for p in site.rglob("*.html")}
+    html_pages = {p for p in real_site.rglob("*.html")}
     assert {_local_file(u) for u in seen} == html_pages
 
 
-def test_click_through_from_overview(site: Path, browser) -> None:
+def test_click_through_from_overview(real_site: Path, browser) -> None:
     page = browser.new_page()
-    page.goto((site / "index.html").as_uri())
+    page.goto((real_site / "index.html").as_uri())
     page.keyboard.press("Tab")  # the first stop is the skip link, and it shows itself
     skip = page.locator(".skip-link")
     assert skip.evaluate("link => link === document.activeElement")
@@ -128,9 +122,9 @@ def test_click_through_from_overview(site: Path, browser) -> None:
     page.close()
 
 
-def test_sorting_filtering_and_comparing(site: Path, browser) -> None:
+def test_sorting_filtering_and_comparing(real_site: Path, browser) -> None:
     page = browser.new_page()
-    page.goto((site / "packages" / "index.html").as_uri())
+    page.goto((real_site / "packages" / "index.html").as_uri())
     table = page.locator("table#packages")
     rows = table.locator("tbody tr:not([hidden])")
 
@@ -158,7 +152,7 @@ def test_sorting_filtering_and_comparing(site: Path, browser) -> None:
     page.get_by_label("Filter all packages").fill("")
     assert rows.count() == total
 
-    page.goto((site / "compare.html").as_uri())
+    page.goto((real_site / "compare.html").as_uri())
     form = page.locator("#compare-form")
     assert form.is_visible()
     names = page.locator("table#compare tbody th").all_inner_texts()
@@ -183,10 +177,10 @@ def test_sorting_filtering_and_comparing(site: Path, browser) -> None:
     page.close()
 
 
-def test_charts_keep_their_natural_size_and_scroll_on_a_phone(site: Path, browser) -> None:
+def test_charts_keep_their_natural_size_and_scroll_on_a_phone(real_site: Path, browser) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 900})
     page = context.new_page()
-    page.goto((site / "index.html").as_uri())
+    page.goto((real_site / "index.html").as_uri())
     sizes = page.evaluate(
         """() => [...document.querySelectorAll("figure.chart")].map(figure => {
             const image = figure.querySelector("img");
@@ -205,14 +199,14 @@ def test_charts_keep_their_natural_size_and_scroll_on_a_phone(site: Path, browse
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_screenshots(site: Path, browser, scheme: str, width: int) -> None:
+def test_screenshots(real_site: Path, browser, scheme: str, width: int) -> None:
     """Full-page pictures of each page kind, for a person to look at; no sideways scrolling
     and WCAG AA contrast (4.5:1) for every piece of text, in both colour schemes."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = context.new_page()
-    overview = json.loads((site / "index.json").read_text(encoding="utf-8"))
-    workshops = json.loads((site / "workshops" / "index.json").read_text(encoding="utf-8"))
+    overview = json.loads((real_site / "index.json").read_text(encoding="utf-8"))
+    workshops = json.loads((real_site / "workshops" / "index.json").read_text(encoding="utf-8"))
     for name, path in [
         ("overview", "index.html"),
         ("package", overview["failing_packages"][0]["href"]),
@@ -223,7 +217,7 @@ def test_screenshots(site: Path, browser, scheme: str, width: int) -> None:
         ("compare", "compare.html"),
         ("submit", "submit.html"),
     ]:
-        page.goto((site / path).as_uri())
+        page.goto((real_site / path).as_uri())
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}-{scheme}.png"), full_page=True)
         # Nothing may stick out sideways on a phone: wide tables scroll inside their wrapper.
         assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)

@@ -1,7 +1,8 @@
 """Rendering pages into files: twins, CSVs, charts, links, hostile text and determinism.
 
-Uses hand-made pages (tests/site_pages.py) that follow docs/report-model.md, so the renderer
-is tested on its own; the build tests run it on real submission files.
+Uses hand-made pages (``support.site.sample_pages``) that follow docs/report-model.md, so the
+renderer is tested on its own; site-wide rules are also checked on the session's real build
+(the ``real_site`` fixture), and the build tests run it on real submission files.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -27,34 +27,12 @@ from generator.charts import TOP_N, clean_label
 from generator.model import Page
 from generator.pages.overview import overview_charts
 from generator.render import write_site
+from support.crawl import local_references, parse_html, site_files
 from support.files import recorded_bars
 from support.site import HOSTILE, build_real_site, sample_pages
 
 GENERATED_AT = "2026-11-23T02:00:00Z"
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-class _Parsed(HTMLParser):
-    """An HTML page as its tags, attributes, text and ids (the standard library's parser)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[str] = []
-        self.attributes: list[tuple[str, str, str]] = []
-        self.text: list[str] = []
-        self.ids: set[str] = set()
-        self.feed(html)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        for name, value in attrs:
-            self.attributes.append((tag, name, value or ""))
-            if name == "id":
-                self.ids.add(value or "")
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
 
 
 def _render(pages: Iterable[Page], out: Path) -> int:
@@ -71,20 +49,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real build on synthetic and hostile submission files."""
-    return build_real_site(tmp_path_factory.mktemp("build"))
-
-
 @pytest.fixture(params=["hand-made", "real build"])
 def any_site(request: pytest.FixtureRequest) -> Path:
     """Site-wide rules hold for both sites."""
     return request.getfixturevalue("site" if request.param == "hand-made" else "real_site")
-
-
-def _parse(path: Path) -> _Parsed:
-    return _Parsed(path.read_text(encoding="utf-8"))
 
 
 def test_every_page_has_a_json_twin_equal_to_its_context(site: Path) -> None:
@@ -114,12 +82,12 @@ def test_every_table_is_a_csv_beside_its_page(site: Path) -> None:
                 for key, value in row.items():
                     if isinstance(value, (str, int)) and not isinstance(value, bool):
                         assert written[key] == str(value)
-            html = _parse(site / path)
+            html = parse_html(site / path)
             assert ("a", "href", csv_file.name) in html.attributes
 
 
-def test_the_site_has_the_expected_files(site: Path) -> None:
-    names = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+def test_the_site_has_the_expectedsite_files(site: Path) -> None:
+    names = set(site_files(site))
     assert {"index.html", "index.json", "assets/site.css", "assets/site.js"} <= names
     assert {"index-failing-packages.svg", "matrix-by-system.svg", "submit.html"} <= names
     assert {p for p in names if p.startswith("packages/make-") and p.endswith(".svg")}
@@ -127,7 +95,7 @@ def test_the_site_has_the_expected_files(site: Path) -> None:
 
 def test_pages_are_accessible_documents(any_site: Path) -> None:
     for html_file in any_site.rglob("*.html"):
-        html = _parse(html_file)
+        html = parse_html(html_file)
         where = html_file.relative_to(any_site)
         assert html.tags.count("h1") == 1, where
         for landmark in ("header", "nav", "main", "footer"):
@@ -150,17 +118,8 @@ def test_numbers_and_alt_texts_are_written_for_people(site: Path) -> None:
     assert "make: 12 still failing, 14 failed on any attempt (failure rate 30%)" in overview
 
 
-def _local_references(site: Path) -> list[tuple[Path, str]]:
-    references = []
-    for html_file in site.rglob("*.html"):
-        for _tag, name, value in _parse(html_file).attributes:
-            if name in ("href", "src"):
-                references.append((html_file, value))
-    return references
-
-
 def test_no_external_resources_anywhere(any_site: Path) -> None:
-    for html_file, value in _local_references(any_site):
+    for html_file, value in local_references(any_site):
         assert not re.match(r"^([a-z][a-z0-9+.-]*:|//)", value, re.IGNORECASE), (html_file, value)
     for asset in (any_site / "assets").iterdir():
         text = asset.read_text(encoding="utf-8")
@@ -169,7 +128,7 @@ def test_no_external_resources_anywhere(any_site: Path) -> None:
 
 
 def test_every_relative_link_and_image_exists(any_site: Path) -> None:
-    references = _local_references(any_site)
+    references = local_references(any_site)
     assert len(references) > 100
     ids: dict[Path, set[str]] = {}
     for html_file, value in references:
@@ -180,7 +139,7 @@ def test_every_relative_link_and_image_exists(any_site: Path) -> None:
         assert target.is_relative_to(any_site.resolve()), where
         if parts.fragment and target.suffix == ".html":
             if target not in ids:
-                ids[target] = _parse(target).ids
+                ids[target] = parse_html(target).ids
             assert parts.fragment in ids[target], where
 
 
@@ -201,10 +160,6 @@ def test_every_chart_is_valid_svg_with_text_kept_as_text(any_site: Path) -> None
         assert "<dc:date>" not in text and "Matplotlib v" not in text
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
 def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Also when the second render runs in worker processes (pages and charts)."""
     first, second = tmp_path / "one", tmp_path / "two"
@@ -212,18 +167,18 @@ def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.Monk
     count = _render(sample_pages(), first)
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     assert _render(sample_pages(), second) == count
-    assert len(_files(first)) == count
-    assert _files(second) == _files(first)
+    assert len(site_files(first)) == count
+    assert site_files(second) == site_files(first)
 
 
 def test_a_real_build_rendered_in_workers_is_byte_identical_to_a_serial_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
-    serial = _files(build_real_site(tmp_path / "serial"))
+    serial = site_files(build_real_site(tmp_path / "serial"))
     monkeypatch.setattr(render, "PARALLEL_FROM", 1)
     monkeypatch.setattr(render, "PAGES_PER_TASK", 3)  # many tasks, so both workers get pages
-    parallel = _files(build_real_site(tmp_path / "parallel"))
+    parallel = site_files(build_real_site(tmp_path / "parallel"))
     assert len(serial) > 50 and any(name.endswith(".svg") for name in serial)
     assert parallel == serial
 
@@ -242,8 +197,8 @@ def test_pages_may_arrive_from_a_generator_while_workers_render(
         (page for page in sample_pages()), from_generator, title="T", generated_at=GENERATED_AT
     )
     assert written.pages == len(sample_pages())
-    assert _files(from_generator) == _files(from_list)
-    assert written.files == len(_files(from_list))
+    assert site_files(from_generator) == site_files(from_list)
+    assert written.files == len(site_files(from_list))
 
 
 @pytest.mark.parametrize("parallel_from", [10**9, 1])
@@ -357,7 +312,7 @@ def test_hundreds_of_packages_chart_the_top_only(tmp_path: Path) -> None:
         if element.text and element.text.startswith("package-")
     ]
     assert labels == [f"package-{i:03}" for i in range(TOP_N)]
-    html = _parse(tmp_path / "index.html")
+    html = parse_html(tmp_path / "index.html")
     assert sum(1 for text in html.text if text.startswith("package-")) == 300
 
 
@@ -474,7 +429,7 @@ def test_workshop_page_shows_tested_participants_and_the_common_error_with_a_lin
     assert "One full message" in rows[0][3] and "All errors of this package" in rows[0][3]
     assert rows[2][3] == "no message reported"
     make = workshop.context["packages"][0]["href"]
-    assert ("a", "href", f"../{make}#errors-heading") in _parse(site / workshop.path).attributes
+    assert ("a", "href", f"../{make}#errors-heading") in parse_html(site / workshop.path).attributes
 
 
 def test_the_failing_versions_table_shows_only_known_versions(site: Path) -> None:
@@ -546,7 +501,7 @@ def _controls_shown(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def benign_tags(site: Path) -> list[list[str]]:
-    return [_parse(site / page.path).tags for page in sample_pages()]
+    return [parse_html(site / page.path).tags for page in sample_pages()]
 
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=lambda h: repr(h[:20]))
@@ -555,7 +510,7 @@ def test_hostile_text_stays_text(tmp_path: Path, hostile: str, benign_tags) -> N
     _render(pages, tmp_path)
     shown = _controls_shown(hostile)
     for page, tags in zip(pages, benign_tags, strict=True):
-        html = _parse(tmp_path / page.path)
+        html = parse_html(tmp_path / page.path)
         # No element appeared or vanished: the page has the same tags as with plain names.
         assert html.tags == tags, page.path
         if page.template != "submit.html":
@@ -588,20 +543,20 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
 def test_no_email_or_ip_address_in_the_site(any_site: Path) -> None:
     email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
     ipv4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
-    files = [path for path in any_site.rglob("*") if path.is_file()]
+    files = site_files(any_site)
     assert len(files) > 40
-    for path in files:
-        text = path.read_text(encoding="utf-8")
-        assert not email.search(text), path
-        assert not ipv4.search(text), path
+    for name, content in files.items():
+        text = content.decode("utf-8")
+        assert not email.search(text), name
+        assert not ipv4.search(text), name
 
 
 def test_the_real_build_keeps_hostile_text_inert(real_site: Path, site: Path) -> None:
     """Hostile names that came in as submission files: text on the pages, never markup."""
-    vocabulary = {tag for page in site.rglob("*.html") for tag in _parse(page).tags}
+    vocabulary = {tag for page in site.rglob("*.html") for tag in parse_html(page).tags}
     text = []
     for html_file in real_site.rglob("*.html"):
-        html = _parse(html_file)
+        html = parse_html(html_file)
         assert set(html.tags) <= vocabulary, html_file
         scripts = [
             value for tag, name, value in html.attributes if (tag, name) == ("script", "src")

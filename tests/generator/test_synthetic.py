@@ -1,4 +1,5 @@
-"""The synthetic data generator: deterministic, shaped as CONTRACT 4/5 say, realistic enough."""
+"""The synthetic data generator: deterministic, shaped as docs/protocol.md and
+docs/file-format.md say, realistic enough."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ SCHEMA = json.loads(SUBMISSION_SCHEMA.read_text(encoding="utf-8"))
 
 
 def check_payload(payload: dict) -> None:
-    """Assert one CONTRACT 4 body (without unique_user_id) is within the contract's bounds."""
+    """Assert one request body (without unique_user_id) is within docs/protocol.md's bounds."""
     jsonschema.validate(payload, SCHEMA)  # what the collector itself accepts
     assert set(payload) == {"user_system_info", "successful_installs", "failed_installs"}
     info = payload["user_system_info"]

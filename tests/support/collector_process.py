@@ -14,7 +14,8 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ import yaml
 
 from generator.demo import stop_process
 from support import REPO_ROOT
+from support.files import submission_paths
 from support.web import get_json
 
 TEST_KEY_NAME = "test"
@@ -54,14 +56,8 @@ class RunningCollector:
         return stop_process(self.process, timeout)
 
     def submission_files(self) -> list[Path]:
-        """Stored submission files, skipping dot-folders (as CONTRACT 5 readers do)."""
-        return sorted(
-            path
-            for path in self.submissions_dir.rglob("*.json")
-            if not any(
-                part.startswith(".") for part in path.relative_to(self.submissions_dir).parts
-            )
-        )
+        """Stored submission files, skipping dot-folders (as docs/file-format.md's readers do)."""
+        return submission_paths(self.submissions_dir)
 
 
 StartCollector = Callable[..., RunningCollector]
@@ -93,6 +89,23 @@ def write_config(
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump({"collector": collector}), encoding="utf-8")
     return config_path, (collector.get("keys") or {}).get(TEST_KEY_NAME)
+
+
+@contextmanager
+def running_collector(
+    workdir: Path, overrides: Mapping[str, Any] | None = None
+) -> Iterator[RunningCollector]:
+    """A collector on a fresh config in ``workdir``, stopped on leaving the block.
+
+    For a module-scoped fixture (one server for many tests); a test's own collector comes
+    from the ``start_collector`` fixture instead.
+    """
+    write_config(workdir, overrides)
+    running = start(workdir)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def start(

@@ -1,15 +1,21 @@
-"""Hand-made submission files for the generator's tests (the CONTRACT 5 file-drop format).
+"""Hand-made submissions, the one factory the tests use: request bodies and stored files.
 
+    body = payload(email_id="ann@example.org", workshop_id="ws-1", failed=["make"])
     path = write_submission(root, user_id="u1", failed=["make"], workshop_id="ws-1")
+    records = read_records(root)  # submission_id -> record, as a reader sees them
 
-Every keyword has a sensible default; ``None`` leaves the field out of the file entirely,
-so the lenient rules can be exercised one at a time.
+``payload`` is what an installer script sends (docs/protocol.md); ``submission`` is the file
+the collector stores from it (docs/file-format.md): the same reported fields plus the server's.
+Every keyword has a sensible default; ``None`` for a top-level field leaves it out entirely,
+so the lenient rules can be exercised one at a time, and any other keyword is added (or
+replaces a field) as given, e.g. ``user_system_info={...}`` or ``failed_installs=[...]``.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,8 +24,32 @@ import pytest
 
 from installdata.progress import Progress
 
+ERROR = "could not find 'make' executable for make"
+"""The error text of every failed install unless a test gives its own."""
+
 _counter = itertools.count()
 _ABSENT = object()
+
+
+def payload(
+    *,
+    unique_user_id: str | None = None,
+    system: str = "Linux",
+    python_version: str = "3.11.6",
+    email_id: str | None = None,
+    workshop_id: str | None = None,
+    successful: Sequence[str] | None = ("Git (git)",),
+    failed: Sequence[str] | None = (),
+    error: str = ERROR,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One request body as an installer script sends it; ``None`` leaves a field out."""
+    data = {
+        **_reported(system, python_version, email_id, workshop_id, successful, failed, error),
+        "unique_user_id": unique_user_id,
+    }
+    data.update(extra)
+    return {key: value for key, value in data.items() if value is not None}
 
 
 def submission(
@@ -31,12 +61,12 @@ def submission(
     workshop_id: Any = None,
     system: str = "Linux",
     python_version: str = "3.11.6",
-    successful: list[str] | None = ("Git (git)",),
-    failed: list[str] | None = (),
-    error: str = "could not find 'make' executable for make",
+    successful: Sequence[str] | None = ("Git (git)",),
+    failed: Sequence[str] | None = (),
+    error: str = ERROR,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One submission as a dict; ``None`` for a top-level field leaves it out."""
+    """One stored submission as a dict; ``None`` for a top-level field leaves it out."""
     if submission_id is _ABSENT:
         submission_id = f"sub-{next(_counter):06d}"
     data: dict[str, Any] = {
@@ -45,6 +75,23 @@ def submission(
         "received_at": received_at,
         "user_id": user_id,
         "key_name": "test",
+        **_reported(system, python_version, email_id, workshop_id, successful, failed, error),
+    }
+    data.update(extra)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _reported(
+    system: str,
+    python_version: str,
+    email_id: Any,
+    workshop_id: Any,
+    successful: Sequence[str] | None,
+    failed: Sequence[str] | None,
+    error: str,
+) -> dict[str, Any]:
+    """The fields a body and its stored file share: the machine and what installed."""
+    return {
         "user_system_info": {
             "distribution_name": "Ubuntu",
             "distribution_version": "22.04",
@@ -61,8 +108,6 @@ def submission(
         if failed is None
         else [{"name": name, "version": None, "error_description": error} for name in failed],
     }
-    data.update(extra)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def write_submission(root: Path, name: str | None = None, **fields: Any) -> Path:
@@ -82,6 +127,30 @@ def write_raw(root: Path, name: str, content: bytes) -> Path:
     path = root / name
     path.write_bytes(content)
     return path
+
+
+def submission_paths(root: Path) -> list[Path]:
+    """The submission files a reader sees, in order: every ``*.json`` outside dot-folders."""
+    return sorted(
+        path
+        for path in root.rglob("*.json")
+        if not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
+
+
+def read_records(root: Path) -> dict[str, dict[str, Any]]:
+    """submission_id -> record of every file a reader sees below ``root``.
+
+    Fails on a file that is not complete JSON, not in the folder of its day or not named by
+    its id: whatever wrote the files (the collector, an importer) must lay them out so.
+    """
+    records: dict[str, dict[str, Any]] = {}
+    for path in submission_paths(root):
+        record = json.loads(path.read_bytes())
+        assert path.parent.name == record["received_at"][:10], path
+        assert path.stem == record["submission_id"], path
+        records[record["submission_id"]] = record
+    return records
 
 
 def recorded_bars(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[Progress]:

@@ -23,6 +23,7 @@ from generator.pages.package import package_charts
 from generator.slugs import package_path, workshop_path
 from generator.synthetic import write_files
 from installdata.config import GeneratorConfig
+from support.files import submission
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -363,14 +364,12 @@ def sample_pages(text: str | None = None) -> list[Page]:
 
 
 def hostile_submission(text: str, number: int) -> dict[str, Any]:
-    """A submission file (docs/file-format.md) whose every displayed field carries ``text``."""
-    return {
-        "schema_version": 1,
-        "submission_id": f"hostile-{number:03d}",
-        "received_at": f"2026-11-{10 + number % 10:02d}T10:00:00Z",
-        "user_id": f"hostile-user-{number}",
-        "key_name": "test",
-        "user_system_info": {
+    """A stored submission (docs/file-format.md) whose every displayed field carries ``text``."""
+    return submission(
+        submission_id=f"hostile-{number:03d}",
+        received_at=f"2026-11-{10 + number % 10:02d}T10:00:00Z",
+        user_id=f"hostile-user-{number}",
+        user_system_info={
             "distribution_name": f"Distro {text}",
             "distribution_version": text,
             "system": f"OS {text}",
@@ -378,11 +377,11 @@ def hostile_submission(text: str, number: int) -> dict[str, Any]:
             "python_version": f"3.{text}",
             "workshop_id": f"workshop {text}",
         },
-        "successful_installs": [{"name": f"ok {text}", "version": text}],
-        "failed_installs": [
+        successful_installs=[{"name": f"ok {text}", "version": text}],
+        failed_installs=[
             {"name": f"pkg {text}", "version": text, "error_description": f"error {text}"}
         ],
-    }
+    )
 
 
 def build_real_site(root: Path, people: int = 300) -> Path:

@@ -8,6 +8,7 @@ loopback request must never wander off to a proxy.
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -64,6 +65,14 @@ def get_json(
 ) -> tuple[int, Message, Any]:
     """GET ``url``; same return shape as ``post_json``."""
     return request("GET", url, None, headers, timeout)
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _parse(raw: bytes) -> Any:
