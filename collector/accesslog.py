@@ -44,7 +44,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     (the format shows none of them), and waitress's "Task queue depth" warning, which it
     repeats for every request while all threads are busy, at most once per minute.
     """
-    logging._srcfile = None  # type: ignore[attr-defined]  # no stack walk per record
+    logging._srcfile = None  # no stack walk per record
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

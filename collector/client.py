@@ -40,8 +40,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
+from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # aliases for annotations only: the file runs on Python 3.8
+    _Reply = tuple[int, Message[str, str], bytes]  # status, headers, at most MAX_RESPONSE_BYTES
 
 __all__ = ["Result", "build_payload", "default_id_file", "main", "submit", "system_info"]
 
@@ -228,29 +232,28 @@ def _post_with_retries(
         retry += 1
 
 
-def _post_within(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, Mapping[str, str], bytes]:
+def _post_within(url: str, body: bytes, headers: dict[str, str], timeout: float) -> _Reply:
     """One POST that takes at most ``timeout`` seconds in total, however slowly the server talks.
 
     A socket timeout only bounds each read, so a server that trickles bytes could hold the
     installer forever; the request runs in a daemon thread that is abandoned when time is up.
     """
-    outcome: dict[str, Any] = {}
+    replies: list[_Reply] = []
+    errors: list[Exception] = []
 
     def run() -> None:
         try:
-            outcome["reply"] = _post_once(url, body, headers, timeout)
+            replies.append(_post_once(url, body, headers, timeout))
         except Exception as exc:
-            outcome["error"] = exc
+            errors.append(exc)
 
     worker = threading.Thread(target=run, name="installation-results-post", daemon=True)
     worker.start()
     worker.join(timeout)
-    if "reply" in outcome:
-        return outcome["reply"]
-    if "error" in outcome:
-        raise outcome["error"]
+    if replies:
+        return replies[0]
+    if errors:
+        raise errors[0]
     raise TimeoutError(f"no complete answer within {timeout:.0f} s")
 
 
@@ -264,9 +267,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects())  # honours HTTPS_PROXY and friends
 
 
-def _post_once(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, Mapping[str, str], bytes]:
+def _post_once(url: str, body: bytes, headers: dict[str, str], timeout: float) -> _Reply:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with _OPENER.open(request, timeout=timeout) as response:
@@ -276,11 +277,11 @@ def _post_once(
             return error.code, error.headers, error.read(MAX_RESPONSE_BYTES)
 
 
-def _interpret(status: int, headers: Mapping[str, str], raw: bytes) -> Result:
+def _interpret(status: int, headers: Message[str, str], raw: bytes) -> Result:
     """Turn one HTTP answer into a Result; ``retryable`` marks answers worth another try."""
-    answer = _json_object(raw)
+    answer = _json_object(raw) or {}
     if 200 <= status < 300:
-        user_id = answer.get("key") if answer else None
+        user_id = answer.get("key")
         if not isinstance(user_id, str) or not user_id:
             message = "could not send results: the answer was not the collector's"
             return Result(False, message, status)
@@ -305,12 +306,12 @@ def _interpret(status: int, headers: Mapping[str, str], raw: bytes) -> Result:
     return Result(False, f"the server refused the results: {reason}", status)
 
 
-def _error_message(answer: dict[str, Any] | None) -> str | None:
+def _error_message(answer: dict[str, Any]) -> str | None:
     """The collector's error text plus its first detail, e.g. for a 400."""
-    error = answer.get("error") if answer else None
+    error = answer.get("error")
     if not isinstance(error, dict) or not isinstance(error.get("message"), str):
         return None
-    message = error["message"]
+    message: str = error["message"]
     details = error.get("details")
     if isinstance(details, list) and details and isinstance(details[0], dict):
         first = details[0]
@@ -320,7 +321,7 @@ def _error_message(answer: dict[str, Any] | None) -> str | None:
     return message
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def _retry_after(headers: Message[str, str]) -> float | None:
     """Seconds the server asked us to wait (``Retry-After``: seconds or an HTTP date)."""
     value = (headers.get("Retry-After") or "").strip()
     if not value:
@@ -338,7 +339,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 def _backoff(retry: int) -> float:
     """Exponential backoff with jitter, so many installers do not retry in lockstep."""
-    return min(MAX_BACKOFF, FIRST_BACKOFF * 2**retry) * random.uniform(0.5, 1.0)
+    return min(MAX_BACKOFF, FIRST_BACKOFF * 2.0**retry) * random.uniform(0.5, 1.0)
 
 
 # --- the id file ----------------------------------------------------------------------------
@@ -386,10 +387,10 @@ def _distribution(system: str) -> tuple[str, str]:
         if system == "Darwin":
             return "macOS", platform.mac_ver()[0]
         if system == "Windows":
-            release, version = platform.win32_ver()[:2]
+            windows, version = platform.win32_ver()[:2]
             build = version.split(".")[2] if version.count(".") >= 2 else ""
             # Windows 11 still calls itself 10 to older Pythons; its builds start at 22000
-            return "Windows", "11" if build.isdigit() and int(build) >= 22000 else release
+            return "Windows", "11" if build.isdigit() and int(build) >= 22000 else windows
         return system, platform.release()
     except Exception:
         return "", ""
@@ -402,7 +403,7 @@ def _os_release() -> dict[str, str]:
             lines = Path(candidate).read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             continue
-        fields = {}
+        fields: dict[str, str] = {}
         for line in lines:
             name, sep, value = line.strip().partition("=")
             if not sep or name.startswith("#"):
@@ -419,7 +420,7 @@ def _os_release() -> dict[str, str]:
 UNNAMED = "(unnamed check)"
 
 
-def _entries(entries: Iterable[Mapping[str, Any]], with_error: bool) -> list[dict[str, Any]]:
+def _entries(entries: Iterable[object] | None, with_error: bool) -> list[dict[str, Any]]:
     """The entries as the collector accepts them; odd ones are mended, never fatal.
 
     A successful entry without a name says nothing and is dropped; a failed one still
@@ -442,7 +443,7 @@ def _entries(entries: Iterable[Mapping[str, Any]], with_error: bool) -> list[dic
 
 
 def _system_fields(info: Mapping[str, Any]) -> dict[str, str | None]:
-    fields = {}
+    fields: dict[str, str | None] = {}
     for name, value in info.items():
         name = str(name)[:MAX_FIELD_NAME]
         if name and len(fields) < MAX_INFO_FIELDS:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import orjson
 
@@ -34,12 +34,20 @@ RERUN_SHARE_WITHOUT_FAILURES = 0.1
 FIX_PROBABILITY = 0.7  # each failure is fixed before a re-run with this probability
 
 
+class Payload(TypedDict):
+    """The body an installer POSTs (docs/protocol.md), without ``unique_user_id``."""
+
+    user_system_info: dict[str, str | None]
+    successful_installs: list[dict[str, str | None]]  # name, version
+    failed_installs: list[dict[str, str | None]]  # name, version, error_description
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One run of the installation test script, as the installer would POST it."""
 
     received_at: datetime
-    payload: dict[str, Any]  # CONTRACT 4 body without ``unique_user_id``
+    payload: Payload
     lost_id: bool = False  # the id file was lost before this run, so the server issues a new id
 
 
@@ -311,7 +319,7 @@ def iter_people(count: int, seed: int = 0, end: datetime | None = None) -> Itera
 
 
 def iter_records(count: int, seed: int = 0, end: datetime | None = None) -> Iterator[Record]:
-    """Yield ``count`` complete file-drop records (CONTRACT 5), one per attempt."""
+    """Yield ``count`` complete file-drop records (docs/file-format.md), one per attempt."""
     # ids come from a stream of their own, so payloads are the same as iter_people's
     rng = random.Random(seed ^ 0x5EED)
     produced = 0
@@ -404,9 +412,11 @@ def _person(rng: random.Random, workshops: _Workshops, end: datetime) -> Person:
     return Person(username, tuple(attempts))
 
 
-def _payload(info: dict[str, Any], results: dict[str, tuple[str | None, str | None]]) -> dict:
-    successful = []
-    failed = []
+def _payload(
+    info: dict[str, str | None], results: dict[str, tuple[str | None, str | None]]
+) -> Payload:
+    successful: list[dict[str, str | None]] = []
+    failed: list[dict[str, str | None]] = []
     for name, (version, error) in results.items():
         if error is None:
             successful.append({"name": name, "version": version})
