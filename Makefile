@@ -1,4 +1,4 @@
-# The three setup commands of CONTRACT 1. Everything runs inside .venv/.
+# The setup commands of README.md "Command line". Everything runs inside .venv/.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -20,6 +20,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: install lint
 	$(PY) -m pytest
