@@ -39,10 +39,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:  # aliases for annotations only: the file runs on Python 3.8
     _Reply = tuple[int, Message[str, str], bytes]  # status, headers, at most MAX_RESPONSE_BYTES
@@ -58,7 +58,8 @@ FIRST_BACKOFF = 0.5  # seconds before the first retry; doubles each time, with j
 MAX_BACKOFF = 8.0
 MAX_RESPONSE_BYTES = 1 << 20
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
-# The server's bounds (CONTRACT 4); longer values are cut so one odd value never costs the rest.
+# The server's bounds (docs/protocol.md); longer values are cut, so that one odd value
+# never costs the rest.
 MAX_ENTRIES = 1000
 MAX_NAME = 200
 MAX_VERSION = 200
@@ -90,6 +91,28 @@ class Result:
 # --- what is sent --------------------------------------------------------------------------
 
 
+class Entry(TypedDict):
+    """One check that passed, as sent: the tool or package and the version found."""
+
+    name: str
+    version: str | None
+
+
+class FailedEntry(Entry):
+    """One check that failed, and what went wrong."""
+
+    error_description: str | None
+
+
+class Payload(TypedDict):
+    """The request body (docs/protocol.md)."""
+
+    user_system_info: dict[str, str | None]
+    successful_installs: list[Entry]
+    failed_installs: list[FailedEntry]
+    unique_user_id: str | None
+
+
 def system_info() -> dict[str, str]:
     """Describe this machine the way the collector expects (``platform`` module spelling)."""
     info = {
@@ -112,8 +135,8 @@ def build_payload(
     email: str | None = None,
     user_system_info: Mapping[str, Any] | None = None,
     unique_user_id: str | None = None,
-) -> dict[str, Any]:
-    """The request body (CONTRACT 4), cut to the server's bounds.
+) -> Payload:
+    """The request body (docs/protocol.md), cut to the server's bounds.
 
     ``user_system_info`` entries override what ``system_info()`` finds. Entries without a
     name are dropped; other values become strings (or stay null).
@@ -124,8 +147,18 @@ def build_payload(
     info["email_id"] = _blank_to_none(email, info.get("email_id"))
     return {
         "user_system_info": _system_fields(info),
-        "successful_installs": _entries(successful_installs, with_error=False),
-        "failed_installs": _entries(failed_installs, with_error=True),
+        "successful_installs": [
+            {"name": name, "version": _text(entry.get("version"), MAX_VERSION)}
+            for name, entry in _named(successful_installs, unnamed=None)
+        ],
+        "failed_installs": [
+            {
+                "name": name,
+                "version": _text(entry.get("version"), MAX_VERSION),
+                "error_description": _text(entry.get("error_description"), MAX_ERROR_DESCRIPTION),
+            }
+            for name, entry in _named(failed_installs, unnamed=UNNAMED)
+        ],
         "unique_user_id": unique_user_id,
     }
 
@@ -184,7 +217,7 @@ def submit(
 
 
 def _send(
-    url: str, key: str | None, payload: dict[str, Any], id_path: Path, budget: float, timeout: float
+    url: str, key: str | None, payload: Payload, id_path: Path, budget: float, timeout: float
 ) -> Result:
     """POST the payload and keep the id the server issued."""
     deadline = time.monotonic() + max(0.0, budget)
@@ -420,26 +453,27 @@ def _os_release() -> dict[str, str]:
 UNNAMED = "(unnamed check)"
 
 
-def _entries(entries: Iterable[object] | None, with_error: bool) -> list[dict[str, Any]]:
-    """The entries as the collector accepts them; odd ones are mended, never fatal.
+def _named(
+    entries: Iterable[object] | None, unnamed: str | None
+) -> Iterator[tuple[str, Mapping[Any, Any]]]:
+    """The entries the collector can take, with their names; odd ones are mended, never fatal.
 
-    A successful entry without a name says nothing and is dropped; a failed one still
-    reports a failure, so it is kept under ``UNNAMED`` rather than silently lost.
+    Entries that are not mappings are skipped, and at most ``MAX_ENTRIES`` are kept. An entry
+    without a name is named ``unnamed``, or dropped when that is None: a successful entry
+    without a name says nothing, but a failed one still reports a failure, so it is kept
+    under ``UNNAMED`` rather than silently lost.
     """
-    cleaned = []
+    kept = 0
     for entry in entries or ():
         if not isinstance(entry, Mapping):
             continue
-        name = _text(entry.get("name"), MAX_NAME) or (UNNAMED if with_error else None)
+        name = _text(entry.get("name"), MAX_NAME) or unnamed
         if not name:
             continue
-        item = {"name": name, "version": _text(entry.get("version"), MAX_VERSION)}
-        if with_error:
-            item["error_description"] = _text(entry.get("error_description"), MAX_ERROR_DESCRIPTION)
-        cleaned.append(item)
-        if len(cleaned) == MAX_ENTRIES:
-            break
-    return cleaned
+        yield name, entry
+        kept += 1
+        if kept == MAX_ENTRIES:
+            return
 
 
 def _system_fields(info: Mapping[str, Any]) -> dict[str, str | None]:
@@ -451,7 +485,7 @@ def _system_fields(info: Mapping[str, Any]) -> dict[str, str | None]:
     return fields
 
 
-def _encode(payload: dict[str, Any]) -> bytes:
+def _encode(payload: Payload) -> bytes:
     """The body as UTF-8 JSON, error texts shortened if needed to fit ``MAX_BODY_BYTES``."""
     body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
     for limit in (2000, 500, 100, 0):
