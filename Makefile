@@ -34,4 +34,4 @@ bench: install
 	$(PY) benchmarks/generator_bench.py
 
 clean:
-	rm -rf site .pytest_cache build *.egg-info
+	rm -rf site .pytest_cache .mypy_cache build *.egg-info
