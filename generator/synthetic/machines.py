@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class System:
+    """One person's machine: what ``platform`` says about it, and where their files are."""
+
     family: str  # "Windows", "Darwin" or "Linux": the key of the failure tables
     info: dict[str, str]
     home: str  # the user's home folder, with {user} to fill in
@@ -244,7 +246,11 @@ FAILURE: dict[str, dict[str, float]] = {
 DEFAULT_FAILURE = 0.01
 
 
+# --- pickers ----------------------------------------------------------------------------------
+
+
 def pick_system(rng: random.Random, python: str, position: float) -> System:
+    """A Windows, macOS or Linux machine in their usual shares (newer macOS later in time)."""
     roll = rng.random()
     for share, make in _SYSTEMS:
         if roll < share:
@@ -254,6 +260,7 @@ def pick_system(rng: random.Random, python: str, position: float) -> System:
 
 
 def package_list(rng: random.Random) -> list[str]:
+    """What one workshop checks: the core tools and a few extras."""
     return CORE + rng.sample(EXTRAS, rng.randint(1, 11))
 
 
@@ -265,6 +272,7 @@ def recent_index(rng: random.Random, length: int, position: float) -> int:
 
 @functools.cache
 def is_older(version: str, minimum: str) -> bool:
+    """``version`` is below ``minimum``, comparing their numeric parts."""
     return _numbers(version) < _numbers(minimum)
 
 
