@@ -21,6 +21,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: install lint
 	$(PY) -m pytest
@@ -34,4 +35,4 @@ bench: install
 	$(PY) benchmarks/generator_bench.py
 
 clean:
-	rm -rf site .pytest_cache build *.egg-info
+	rm -rf site .pytest_cache .mypy_cache build *.egg-info

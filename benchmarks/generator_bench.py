@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/generator_bench.py            # N = 10,000
     .venv/bin/python benchmarks/generator_bench.py --n 100000 --stages
 
-Writes N realistic synthetic submission files (generator/synthetic.py) into a temporary
+Writes N realistic synthetic submission files (generator/synthetic/) into a temporary
 folder, then times, in the same run:
 
   floor  listing, reading and ``json.loads``-parsing every file: one process, a plain loop;

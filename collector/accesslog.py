@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-from collector.clientip import client_ip
+from collector.clientip import IPNetwork, client_ip
 
 log = logging.getLogger("collector.access")
 
@@ -44,7 +44,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     (the format shows none of them), and waitress's "Task queue depth" warning, which it
     repeats for every request while all threads are busy, at most once per minute.
     """
-    logging._srcfile = None  # type: ignore[attr-defined]  # no stack walk per record
+    logging._srcfile = None  # no stack walk per record
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
@@ -136,7 +136,7 @@ class AtMostEvery(logging.Filter):
 class AccessLog:
     """Wrap a WSGI app; log each request once its response has been sent (or abandoned)."""
 
-    def __init__(self, app: WSGIApp, trusted_proxies: tuple[Any, ...]) -> None:
+    def __init__(self, app: WSGIApp, trusted_proxies: tuple[IPNetwork, ...]) -> None:
         self.app = app
         self.trusted_proxies = trusted_proxies
 
@@ -146,7 +146,9 @@ class AccessLog:
         started = time.perf_counter()
         status = ["-"]
 
-        def recording_start_response(status_line: str, headers: Any, *exc_info: Any) -> Any:
+        def recording_start_response(
+            status_line: str, headers: list[tuple[str, str]], *exc_info: Any
+        ) -> Any:
             status[0] = status_line.split(" ", 1)[0]
             return start_response(status_line, headers, *exc_info)
 

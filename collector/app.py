@@ -68,7 +68,7 @@ def create_app(
         now=now or (lambda: datetime.now(timezone.utc)),
     )
     app = bottle.Bottle()
-    app.default_error_handler = _bottle_error  # type: ignore[method-assign]
+    app.default_error_handler = _bottle_error
 
     @app.get("/")
     def about() -> bytes:
@@ -199,7 +199,7 @@ def _set_rate_headers(decision: RateDecision) -> None:
 
 def _header_text(environ: dict[str, Any], name: str) -> str | None:
     """A header as text: WSGI hands over its raw bytes as latin-1; keys are UTF-8."""
-    value = environ.get(name)
+    value: str | None = environ.get(name)
     if value is None:
         return None
     return value.encode("latin-1", "replace").decode("utf-8", "replace")
@@ -280,7 +280,7 @@ def _bottle_error(error: bottle.HTTPError) -> bytes:
 def error_document(
     status: int, message: str, details: Sequence[dict[str, str]] = ()
 ) -> dict[str, Any]:
-    """The one shape of every error response (CONTRACT 4)."""
+    """The one shape of every error response (docs/protocol.md)."""
     return {"error": {"status": status, "message": message, "details": list(details)}}
 
 

@@ -39,9 +39,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:  # aliases for annotations only: the file runs on Python 3.8
+    _Reply = tuple[int, Message[str, str], bytes]  # status, headers, at most MAX_RESPONSE_BYTES
 
 __all__ = ["Result", "build_payload", "default_id_file", "main", "submit", "system_info"]
 
@@ -54,8 +58,8 @@ FIRST_BACKOFF = 0.5  # seconds before the first retry; doubles each time, with j
 MAX_BACKOFF = 8.0
 MAX_RESPONSE_BYTES = 1 << 20
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
-# The server's bounds (docs/protocol.md); longer values are cut, so one odd value never costs
-# the rest.
+# The server's bounds (docs/protocol.md); longer values are cut, so that one odd value
+# never costs the rest.
 MAX_ENTRIES = 1000
 MAX_NAME = 200
 MAX_VERSION = 200
@@ -87,6 +91,28 @@ class Result:
 # --- what is sent --------------------------------------------------------------------------
 
 
+class Entry(TypedDict):
+    """One check that passed, as sent: the tool or package and the version found."""
+
+    name: str
+    version: str | None
+
+
+class FailedEntry(Entry):
+    """One check that failed, and what went wrong."""
+
+    error_description: str | None
+
+
+class Payload(TypedDict):
+    """The request body (docs/protocol.md)."""
+
+    user_system_info: dict[str, str | None]
+    successful_installs: list[Entry]
+    failed_installs: list[FailedEntry]
+    unique_user_id: str | None
+
+
 def system_info() -> dict[str, str]:
     """Describe this machine the way the collector expects (``platform`` module spelling)."""
     info = {
@@ -109,7 +135,7 @@ def build_payload(
     email: str | None = None,
     user_system_info: Mapping[str, Any] | None = None,
     unique_user_id: str | None = None,
-) -> dict[str, Any]:
+) -> Payload:
     """The request body (docs/protocol.md), cut to the server's bounds.
 
     ``user_system_info`` entries override what ``system_info()`` finds. Entries without a
@@ -121,8 +147,18 @@ def build_payload(
     info["email_id"] = _blank_to_none(email, info.get("email_id"))
     return {
         "user_system_info": _system_fields(info),
-        "successful_installs": _entries(successful_installs, with_error=False),
-        "failed_installs": _entries(failed_installs, with_error=True),
+        "successful_installs": [
+            {"name": name, "version": _text(entry.get("version"), MAX_VERSION)}
+            for name, entry in _named(successful_installs, unnamed=None)
+        ],
+        "failed_installs": [
+            {
+                "name": name,
+                "version": _text(entry.get("version"), MAX_VERSION),
+                "error_description": _text(entry.get("error_description"), MAX_ERROR_DESCRIPTION),
+            }
+            for name, entry in _named(failed_installs, unnamed=UNNAMED)
+        ],
         "unique_user_id": unique_user_id,
     }
 
@@ -181,7 +217,7 @@ def submit(
 
 
 def _send(
-    url: str, key: str | None, payload: dict[str, Any], id_path: Path, budget: float, timeout: float
+    url: str, key: str | None, payload: Payload, id_path: Path, budget: float, timeout: float
 ) -> Result:
     """POST the payload and keep the id the server issued."""
     deadline = time.monotonic() + max(0.0, budget)
@@ -229,29 +265,28 @@ def _post_with_retries(
         retry += 1
 
 
-def _post_within(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, Mapping[str, str], bytes]:
+def _post_within(url: str, body: bytes, headers: dict[str, str], timeout: float) -> _Reply:
     """One POST that takes at most ``timeout`` seconds in total, however slowly the server talks.
 
     A socket timeout only bounds each read, so a server that trickles bytes could hold the
     installer forever; the request runs in a daemon thread that is abandoned when time is up.
     """
-    outcome: dict[str, Any] = {}
+    replies: list[_Reply] = []
+    errors: list[Exception] = []
 
     def run() -> None:
         try:
-            outcome["reply"] = _post_once(url, body, headers, timeout)
+            replies.append(_post_once(url, body, headers, timeout))
         except Exception as exc:
-            outcome["error"] = exc
+            errors.append(exc)
 
     worker = threading.Thread(target=run, name="installation-results-post", daemon=True)
     worker.start()
     worker.join(timeout)
-    if "reply" in outcome:
-        return outcome["reply"]
-    if "error" in outcome:
-        raise outcome["error"]
+    if replies:
+        return replies[0]
+    if errors:
+        raise errors[0]
     raise TimeoutError(f"no complete answer within {timeout:.0f} s")
 
 
@@ -265,9 +300,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects())  # honours HTTPS_PROXY and friends
 
 
-def _post_once(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, Mapping[str, str], bytes]:
+def _post_once(url: str, body: bytes, headers: dict[str, str], timeout: float) -> _Reply:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with _OPENER.open(request, timeout=timeout) as response:
@@ -277,11 +310,11 @@ def _post_once(
             return error.code, error.headers, error.read(MAX_RESPONSE_BYTES)
 
 
-def _interpret(status: int, headers: Mapping[str, str], raw: bytes) -> Result:
+def _interpret(status: int, headers: Message[str, str], raw: bytes) -> Result:
     """Turn one HTTP answer into a Result; ``retryable`` marks answers worth another try."""
-    answer = _json_object(raw)
+    answer = _json_object(raw) or {}
     if 200 <= status < 300:
-        user_id = answer.get("key") if answer else None
+        user_id = answer.get("key")
         if not isinstance(user_id, str) or not user_id:
             message = "could not send results: the answer was not the collector's"
             return Result(False, message, status)
@@ -306,12 +339,12 @@ def _interpret(status: int, headers: Mapping[str, str], raw: bytes) -> Result:
     return Result(False, f"the server refused the results: {reason}", status)
 
 
-def _error_message(answer: dict[str, Any] | None) -> str | None:
+def _error_message(answer: dict[str, Any]) -> str | None:
     """The collector's error text plus its first detail, e.g. for a 400."""
-    error = answer.get("error") if answer else None
+    error = answer.get("error")
     if not isinstance(error, dict) or not isinstance(error.get("message"), str):
         return None
-    message = error["message"]
+    message: str = error["message"]
     details = error.get("details")
     if isinstance(details, list) and details and isinstance(details[0], dict):
         first = details[0]
@@ -321,7 +354,7 @@ def _error_message(answer: dict[str, Any] | None) -> str | None:
     return message
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def _retry_after(headers: Message[str, str]) -> float | None:
     """Seconds the server asked us to wait (``Retry-After``: seconds or an HTTP date)."""
     value = (headers.get("Retry-After") or "").strip()
     if not value:
@@ -339,7 +372,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 def _backoff(retry: int) -> float:
     """Exponential backoff with jitter, so many installers do not retry in lockstep."""
-    return min(MAX_BACKOFF, FIRST_BACKOFF * 2**retry) * random.uniform(0.5, 1.0)
+    return min(MAX_BACKOFF, FIRST_BACKOFF * 2.0**retry) * random.uniform(0.5, 1.0)
 
 
 # --- the id file ----------------------------------------------------------------------------
@@ -387,10 +420,10 @@ def _distribution(system: str) -> tuple[str, str]:
         if system == "Darwin":
             return "macOS", platform.mac_ver()[0]
         if system == "Windows":
-            release, version = platform.win32_ver()[:2]
+            windows, version = platform.win32_ver()[:2]
             build = version.split(".")[2] if version.count(".") >= 2 else ""
             # Windows 11 still calls itself 10 to older Pythons; its builds start at 22000
-            return "Windows", "11" if build.isdigit() and int(build) >= 22000 else release
+            return "Windows", "11" if build.isdigit() and int(build) >= 22000 else windows
         return system, platform.release()
     except Exception:
         return "", ""
@@ -403,7 +436,7 @@ def _os_release() -> dict[str, str]:
             lines = Path(candidate).read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             continue
-        fields = {}
+        fields: dict[str, str] = {}
         for line in lines:
             name, sep, value = line.strip().partition("=")
             if not sep or name.startswith("#"):
@@ -420,30 +453,31 @@ def _os_release() -> dict[str, str]:
 UNNAMED = "(unnamed check)"
 
 
-def _entries(entries: Iterable[Mapping[str, Any]], with_error: bool) -> list[dict[str, Any]]:
-    """The entries as the collector accepts them; odd ones are mended, never fatal.
+def _named(
+    entries: Iterable[object] | None, unnamed: str | None
+) -> Iterator[tuple[str, Mapping[Any, Any]]]:
+    """The entries the collector can take, with their names; odd ones are mended, never fatal.
 
-    A successful entry without a name says nothing and is dropped; a failed one still
-    reports a failure, so it is kept under ``UNNAMED`` rather than silently lost.
+    Entries that are not mappings are skipped, and at most ``MAX_ENTRIES`` are kept. An entry
+    without a name is named ``unnamed``, or dropped when that is None: a successful entry
+    without a name says nothing, but a failed one still reports a failure, so it is kept
+    under ``UNNAMED`` rather than silently lost.
     """
-    cleaned = []
+    kept = 0
     for entry in entries or ():
         if not isinstance(entry, Mapping):
             continue
-        name = _text(entry.get("name"), MAX_NAME) or (UNNAMED if with_error else None)
+        name = _text(entry.get("name"), MAX_NAME) or unnamed
         if not name:
             continue
-        item = {"name": name, "version": _text(entry.get("version"), MAX_VERSION)}
-        if with_error:
-            item["error_description"] = _text(entry.get("error_description"), MAX_ERROR_DESCRIPTION)
-        cleaned.append(item)
-        if len(cleaned) == MAX_ENTRIES:
-            break
-    return cleaned
+        yield name, entry
+        kept += 1
+        if kept == MAX_ENTRIES:
+            return
 
 
 def _system_fields(info: Mapping[str, Any]) -> dict[str, str | None]:
-    fields = {}
+    fields: dict[str, str | None] = {}
     for name, value in info.items():
         name = str(name)[:MAX_FIELD_NAME]
         if name and len(fields) < MAX_INFO_FIELDS:
@@ -451,7 +485,7 @@ def _system_fields(info: Mapping[str, Any]) -> dict[str, str | None]:
     return fields
 
 
-def _encode(payload: dict[str, Any]) -> bytes:
+def _encode(payload: Payload) -> bytes:
     """The body as UTF-8 JSON, error texts shortened if needed to fit ``MAX_BODY_BYTES``."""
     body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
     for limit in (2000, 500, 100, 0):

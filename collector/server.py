@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, create_server
+from waitress.parser import HTTPRequestParser
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask
 
 from collector.accesslog import AccessLog, WSGIApp, configure_logging
@@ -33,6 +34,9 @@ _LOOP_STEP_SECONDS = 0.5
 # Waitress refuses bodies over this itself (JSON 413 via JsonErrorTask) before the app sees
 # them; below it the app reads the body and applies max_body_bytes. nginx should cap earlier.
 _WAITRESS_BODY_FACTOR = 16
+
+Server = MultiSocketServer | BaseWSGIServer
+"""What ``create_server`` returns: one listener, or several when a host name has several IPs."""
 
 
 def build_wsgi_app(config: CollectorConfig) -> WSGIApp:
@@ -81,10 +85,12 @@ class JsonErrorTask(ErrorTask):
     """Waitress's own error responses (malformed HTTP, a body over its limit) as our JSON."""
 
     def execute(self) -> None:
-        error = self.request.error
+        # waitress hands an error task the request parser (types-waitress says: the error)
+        error = cast(HTTPRequestParser, self.request).error
+        assert error is not None  # the parser found one, or there would be no error task
         body = orjson.dumps(error_document(error.code, error.reason.lower()))
         self.status = f"{error.code} {error.reason}"
-        self.response_headers.append(("Content-Type", "application/json"))
+        self.response_headers = [*self.response_headers, ("Content-Type", "application/json")]
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -97,7 +103,7 @@ class JsonErrorChannel(HTTPChannel):
 class GracefulRunner:
     """Drive waitress's event loop until a signal, then drain in-flight requests."""
 
-    def __init__(self, server: Any) -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
         self.socket_map = _socket_map(server)
         self.stop_signals = 0  # the first drains, a second one stops at once
@@ -141,9 +147,15 @@ class GracefulRunner:
         wasyncore.close_all(self.socket_map)
 
 
-def _socket_map(server: Any) -> dict[int, Any]:
-    """Waitress's map of sockets (one server, or several when a host name has several IPs)."""
-    return getattr(server, "map", None) or server._map
+def _socket_map(server: Server) -> dict[int, Any]:
+    """Waitress's map of its dispatchers (listeners, connections, its trigger) by file number.
+
+    Read past types-waitress, which types the map as holding sockets and does not list the
+    ``_map`` of a single listener; the values are Any because only isinstance sorts them.
+    """
+    if isinstance(server, MultiSocketServer):
+        return cast("dict[int, Any]", server.map)
+    return cast("dict[int, Any]", server._map)  # type: ignore[attr-defined]  # see above
 
 
 def _listeners(socket_map: dict[int, Any]) -> list[BaseWSGIServer]:
@@ -155,9 +167,11 @@ def _channel_busy(channel: HTTPChannel) -> bool:
     return bool(channel.requests or channel.request is not None or channel.total_outbufs_len)
 
 
-def _listening_urls(server: Any) -> list[str]:
+def _listening_urls(server: Server) -> list[str]:
+    addresses: list[tuple[str | int, ...]]
     if isinstance(server, BaseWSGIServer):
-        addresses = [(server.effective_host, server.effective_port)]
+        # set by every listener's __init__, though types-waitress does not list them
+        addresses = [(server.effective_host, server.effective_port)]  # type: ignore[attr-defined]
     else:
         addresses = [tuple(address) for address in server.effective_listen]
     return [

@@ -16,7 +16,7 @@ jsonschema, which can list every problem with its path.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -51,15 +51,16 @@ class InvalidBody(Exception):
 @cache
 def submission_schema() -> dict[str, Any]:
     """The JSON Schema of a submission body (Draft 2020-12), loaded from package data."""
-    text = SCHEMA.read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(SCHEMA.read_text("utf-8"))
+    return schema
 
 
 @cache
 def _inlined_schema() -> dict[str, Any]:
     schema = submission_schema()
     Draft202012Validator.check_schema(schema)
-    return _inline_refs(schema, schema.get("$defs", {}))
+    inlined: dict[str, Any] = _inline_refs(schema, schema.get("$defs", {}))
+    return inlined
 
 
 @cache
@@ -145,12 +146,12 @@ def _pointer(error: ValidationError) -> str:
 
 def _describe(error: ValidationError) -> str:
     """A short message naming the rule, never echoing a (possibly huge) value."""
-    rule, expected = error.validator, error.validator_value
+    rule, expected, instance = error.validator, error.validator_value, error.instance
     if "propertyNames" in error.relative_schema_path:
-        return f"field name {_clip(str(error.instance))!r} is not 1 to 100 characters long"
+        return f"field name {_clip(str(instance))!r} is not 1 to 100 characters long"
     if rule == "type":
         kinds = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"expected {kinds}, got {_json_type(error.instance)}"
+        return f"expected {kinds}, got {_json_type(instance)}"
     if rule == "maxLength":
         return f"longer than {expected} characters"
     if rule == "minLength":
@@ -159,11 +160,13 @@ def _describe(error: ValidationError) -> str:
         return f"more than {expected} entries"
     if rule == "maxProperties":
         return f"more than {expected} fields"
-    if rule == "required":
-        missing = [name for name in expected if name not in error.instance]
+    # the two rules about an object's fields (the instance is always a dict for them)
+    if rule == "required" and isinstance(expected, list) and isinstance(instance, dict):
+        missing = [name for name in expected if name not in instance]
         return "missing required field " + ", ".join(repr(name) for name in missing)
-    if rule == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+    if rule == "additionalProperties" and isinstance(instance, dict):
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+        extra = sorted(set(instance) - set(allowed))
         return "unexpected field " + ", ".join(repr(_clip(name)) for name in extra)
     return _clip(error.message)
 

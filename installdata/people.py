@@ -14,9 +14,16 @@ The person key added here is a plain integer: it is not, and does not contain, a
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+
+Ints = npt.NDArray[np.integer[Any]]
+"""One integer per row (codes, labels, row numbers), whatever numpy's width."""
+Objects = npt.NDArray[np.object_]
+"""One Python value per row, None where missing."""
 
 NO_WORKSHOP = "no workshop name provided"
 """What the earlier server stored for a missing workshop (compared case-insensitively)."""
@@ -40,14 +47,17 @@ def normalise_workshop(value: str | None) -> str | None:
     return value
 
 
-def _normalised(column: pd.Series, normalise: Callable[[str | None], str | None]) -> np.ndarray:
+def _normalised(column: pd.Series, normalise: Callable[[str | None], str | None]) -> Objects:
     """Apply ``normalise`` to a categorical column's distinct values only, then expand."""
     categorical = column.astype("category").array
-    values = np.array([normalise(v) for v in categorical.categories] + [None], dtype=object)
-    return values[np.asarray(categorical.codes)]  # code -1 (missing) picks the trailing None
+    values: Objects = np.array(
+        [normalise(v) for v in categorical.categories] + [None], dtype=object
+    )
+    codes: Ints = np.asarray(categorical.codes)  # int8 to int64, as the categories need
+    return values[codes]  # code -1 (missing) picks the trailing None
 
 
-def _user_codes(user_id: pd.Series) -> np.ndarray:
+def _user_codes(user_id: pd.Series) -> Ints:
     """Dense integer per user id; a submission without one is its own user."""
     codes, _ = pd.factorize(user_id, use_na_sentinel=True)
     missing = codes < 0
@@ -55,7 +65,7 @@ def _user_codes(user_id: pd.Series) -> np.ndarray:
     return codes
 
 
-def _components(users: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+def _components(users: Ints, pairs: Ints) -> Ints:
     """Smallest user code in each row's connected component (pairs: -1 = no pair)."""
     n_users = int(users.max(initial=-1)) + 1
     label = np.arange(n_users)
@@ -75,9 +85,7 @@ def _components(users: np.ndarray, pairs: np.ndarray) -> np.ndarray:
         label = updated
 
 
-def _attempt_order(
-    person: np.ndarray, received: np.ndarray, submission_id: pd.Series, path: pd.Series
-) -> np.ndarray:
+def _attempt_order(person: Ints, received: Ints, submission_id: pd.Series, path: pd.Series) -> Ints:
     """Row numbers in (person, received_at, submission_id, path) order.
 
     Sorting by the two text columns costs more than everything else here, and they only
@@ -140,14 +148,14 @@ def assign_people(submissions: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def _last_of_runs(keys: np.ndarray) -> np.ndarray:
+def _last_of_runs(keys: Ints) -> npt.NDArray[np.bool_]:
     """For sorted ``keys``: True where the next key differs (the last row of each run)."""
     last = np.ones(len(keys), dtype=bool)
     last[:-1] = keys[1:] != keys[:-1]
     return last
 
 
-def _persons_workshop(person: np.ndarray, workshop: np.ndarray, order: np.ndarray) -> np.ndarray:
+def _persons_workshop(person: Ints, workshop: Objects, order: Ints) -> Objects:
     """Per row: the newest workshop its person gave, None when they never gave one."""
     given = order[pd.notna(workshop[order])]  # rows with a workshop, in (person, time) order
     newest = given[_last_of_runs(person[given])]

@@ -9,7 +9,10 @@ serialises its own output.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class Progress:
@@ -17,7 +20,7 @@ class Progress:
 
     def __init__(self) -> None:
         self.done = 0
-        self._bar: Any = None
+        self._bar: tqdm[NoReturn] | None = None
 
     def show(self, enabled: bool, *, desc: str, unit: str, total: int | None = None) -> None:
         """Start the bar, counting from what is done already; later calls change nothing."""
