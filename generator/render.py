@@ -16,11 +16,10 @@ import csv
 import functools
 import io
 import json
-import multiprocessing as mp
 import os
 import re
 from collections.abc import Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -32,6 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from generator.charts import Chart, charts_for, system_name
 from generator.charts import warm_up as warm_up_charts
 from generator.model import Page
+from installdata.parallel import Workers
 from installdata.progress import Progress
 from installdata.record import SCHEMA
 
@@ -213,17 +213,19 @@ class _Writer:
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
         self.work = 0
         self.pages = 0
-        self.pool: ProcessPoolExecutor | None = None
-        self.pool_tried = False  # a pool is tried once; without one, ``finish`` writes all
-        self.futures: list[Future[None]] = []
-        self.finished = 0  # futures before this one are done
+        self.workers: Workers[Task, None] = Workers(
+            _run_task,
+            start_from=PARALLEL_FROM,
+            in_flight=MAX_QUEUED,
+            initializer=_adopt,
+            initargs=(job,),
+        )
 
     def __enter__(self) -> _Writer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.workers.close()
         self.progress.close()
 
     def claim(self, files: list[Path]) -> None:
@@ -242,35 +244,27 @@ class _Writer:
         self.work += 1 + CHART_COST * len(plan.charts)
         self.waiting += [("chart", chart) for chart in plan.charts]
         self.waiting.append(("pages", [plan]))
-        if not self.pool_tried and self.work >= PARALLEL_FROM:
-            self.pool_tried = True
-            self.pool = _start_pool(self.job)
-        if self.pool is not None:
+        if self.workers.started(self.work):
             self._submit(final=False)
 
     def finish(self) -> int:
         """Write whatever is still waiting, wait for the workers; return the files claimed."""
-        if self.pool is None:
+        if not self.workers.running:
             self._show_progress()
             for task in _slices(self.waiting, final=True)[0]:
                 self.job.run(task)
                 self.progress.advance(_pages_in(task))
         else:
             self._submit(final=True)
-            for future in self.futures[self.finished :]:
-                future.result()  # re-raises a worker's exception here
+            for _ in self.workers.results():  # re-raises a worker's exception here
+                pass
         return len(self.files)
 
     def _submit(self, *, final: bool) -> None:
-        assert self.pool is not None
         ready, self.waiting = _slices(self.waiting, final=final)
         for task in ready:
-            while len(self.futures) - self.finished >= MAX_QUEUED:
-                self.futures[self.finished].result()  # the oldest; re-raises its exception
-                self.finished += 1
-            future = self.pool.submit(_run_task, task)  # the first submit forks the workers
+            future = self.workers.submit(task)  # the first submit forks the workers
             future.add_done_callback(partial(self._task_done, _pages_in(task)))
-            self.futures.append(future)
             self._show_progress()  # after the first submit (the fork): no bar thread is forked
 
     def _task_done(self, pages: int, _: Future[None]) -> None:
@@ -299,16 +293,6 @@ def _slices(tasks: list[Task], *, final: bool) -> tuple[list[Task], list[Task]]:
         for start in range(0, full, PAGES_PER_TASK)
     ]
     return ready, [("pages", plans[full:])] if full < len(plans) else []
-
-
-def _start_pool(job: _Job) -> ProcessPoolExecutor | None:
-    """Worker processes, one per core, or None where that would not help (one core, no fork)."""
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (workers or 1) < 2 or "fork" not in mp.get_all_start_methods():
-        return None
-    return ProcessPoolExecutor(
-        workers, mp_context=mp.get_context("fork"), initializer=_adopt, initargs=(job,)
-    )
 
 
 _worker_job: _Job | None = None

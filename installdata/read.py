@@ -17,12 +17,10 @@ Nothing here ever writes to the submissions folder.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from array import array
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from operator import attrgetter, itemgetter
@@ -32,6 +30,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from installdata.parallel import Workers
 from installdata.progress import Progress
 from installdata.record import SYSTEM_INFO_FIELDS
 
@@ -381,10 +380,10 @@ class Reading:
     """
 
     def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
-        self._workers = workers or _cores()
+        self._workers: Workers[list[str], Chunk] = Workers(
+            _read_chunk, start_from=IN_PROCESS_BELOW, processes=workers
+        )
         self._progress = Progress()
-        self._pool: ProcessPoolExecutor | None = None
-        self._futures: deque[Future[Chunk]] = deque()
         self.paths: list[str] = []
         try:
             self._list_and_hand_out(root)
@@ -399,30 +398,17 @@ class Reading:
         handed_out = 0  # paths before this one are in a submitted chunk
         for path in _submission_files(root):
             self.paths.append(path)
-            while len(self.paths) - handed_out >= CHUNK_SIZE and self._pool_started():
+            while len(self.paths) - handed_out >= CHUNK_SIZE and self._workers.started(
+                len(self.paths)
+            ):
                 self._submit(self.paths[handed_out : handed_out + CHUNK_SIZE])
                 handed_out += CHUNK_SIZE
-        if self._pool is not None and handed_out < len(self.paths):
+        if self._workers.running and handed_out < len(self.paths):
             self._submit(self.paths[handed_out:])
 
-    def _pool_started(self) -> bool:
-        """Start the workers once the folder is big enough; say whether they are running."""
-        if (
-            self._pool is None
-            and self._workers > 1
-            and len(self.paths) >= IN_PROCESS_BELOW
-            and "fork" in mp.get_all_start_methods()
-        ):
-            # Forked (by the first submit), not spawned: a new interpreter would spend longer
-            # importing than reading.
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=mp.get_context("fork"))
-        return self._pool is not None
-
     def _submit(self, paths: list[str]) -> None:
-        assert self._pool is not None
-        future = self._pool.submit(_read_chunk, paths)
+        future = self._workers.submit(paths)
         future.add_done_callback(partial(self._chunk_done, len(paths)))
-        self._futures.append(future)
 
     def _chunk_done(self, files: int, _: Future[Chunk]) -> None:
         self._progress.advance(files)  # runs on the pool's result thread
@@ -431,9 +417,7 @@ class Reading:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        self._futures.clear()
+        self._workers.close()
         self._progress.close()
 
     def chunks(self) -> Iterator[Chunk]:
@@ -444,22 +428,15 @@ class Reading:
         """
         tasks = _chunks(self.paths, CHUNK_SIZE)
         self.paths = []  # the tables hold the paths from here on; a second list is not needed
-        if self._pool is None:
+        if not self._workers.running:
             for paths in tasks:
                 yield _with_paths(_read_chunk(paths), paths)
                 self._progress.advance(len(paths))
         else:
-            for paths in tasks:  # each future is let go once read: it holds its chunk
-                yield _with_paths(self._futures.popleft().result(), paths)
-            self._pool.shutdown()
+            for paths, chunk in zip(tasks, self._workers.results(), strict=True):
+                yield _with_paths(chunk, paths)
+            self._workers.close()
         self._progress.close()
-
-
-def _cores() -> int:
-    """The cores this process may run on (a CPU affinity limit counts, unlike cpu_count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def _with_paths(chunk: Chunk, paths: list[str]) -> Chunk:
