@@ -22,10 +22,9 @@ from urllib.parse import unquote, urlsplit
 import pandas as pd
 import pytest
 
-from generator import render
 from generator.charts import TOP_N, clean_label
 from generator.model import Page
-from generator.render import write_site
+from generator.render import write_site, writer
 from support.files import recorded_bars
 from support.site import HOSTILE, build_real_site, sample_pages
 
@@ -207,9 +206,9 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Also when the second render runs in worker processes (pages and charts)."""
     first, second = tmp_path / "one", tmp_path / "two"
-    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 10**9)
     count = _render(sample_pages(), first)
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
     assert _render(sample_pages(), second) == count
     assert len(_files(first)) == count
     assert _files(second) == _files(first)
@@ -218,10 +217,10 @@ def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.Monk
 def test_a_real_build_rendered_in_workers_is_byte_identical_to_a_serial_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 10**9)
     serial = _files(build_real_site(tmp_path / "serial"))
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(render, "PAGES_PER_TASK", 3)  # many tasks, so both workers get pages
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PAGES_PER_TASK", 3)  # many tasks, so both workers get pages
     parallel = _files(build_real_site(tmp_path / "parallel"))
     assert len(serial) > 50 and any(name.endswith(".svg") for name in serial)
     assert parallel == serial
@@ -231,9 +230,9 @@ def test_pages_may_arrive_from_a_generator_while_workers_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The build hands pages over while still aggregating: same files as from a list."""
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
-    monkeypatch.setattr(render, "MAX_QUEUED", 2)  # the pages wait for the workers
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PAGES_PER_TASK", 2)
+    monkeypatch.setattr(writer, "MAX_QUEUED", 2)  # the pages wait for the workers
     from_list = tmp_path / "list"
     write_site(sample_pages(), from_list, title="T", generated_at=GENERATED_AT)
     from_generator = tmp_path / "generator"
@@ -252,9 +251,9 @@ def test_a_progress_bar_counts_the_pages_written(
     capsys: pytest.CaptureFixture[str],
     parallel_from: int,
 ) -> None:
-    monkeypatch.setattr(render, "PARALLEL_FROM", parallel_from)
-    monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
-    bars = recorded_bars(monkeypatch, render)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", parallel_from)
+    monkeypatch.setattr(writer, "PAGES_PER_TASK", 2)
+    bars = recorded_bars(monkeypatch, writer)
     pages = sample_pages()
     write_site(pages, tmp_path, title="T", generated_at=GENERATED_AT, progress=True)
     assert [bar.done for bar in bars] == [len(pages)]
@@ -264,7 +263,7 @@ def test_a_progress_bar_counts_the_pages_written(
 def test_a_failure_while_pages_still_arrive_stops_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
 
     def pages_then_crash():
         yield from sample_pages()[:3]
