@@ -4,7 +4,7 @@
     load      columns -> tables                        (installdata/load.py)
     people    users, latest attempts, workshops         (installdata/people.py)
     aggregate tables -> pages, one by one               (generator/pages/)
-    render    pages -> files in a staging folder        (generator/render.py, every core)
+    render    pages -> files in a staging folder        (generator/render/, every core)
     publish   staging folder swapped in for site/       (generator/publish.py)
 
 Stages overlap where that saves time: the readers start first, as lean forked processes, and

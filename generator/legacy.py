@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tqdm import tqdm
 
 from installdata.errors import UserError
+from installdata.listing import find_submission_files
 from installdata.people import normalise_workshop
-from installdata.read import find_submission_files
 from installdata.record import SYSTEM_INFO_FIELDS, Record, make_record
 from installdata.storage import StorageError, SubmissionExistsError, SubmissionStore
 

@@ -1,4 +1,4 @@
-"""Load the submissions folder (CONTRACT 5) into two pandas tables.
+"""Load the submissions folder (docs/file-format.md) into two pandas tables.
 
 ``installdata/read.py`` reads and checks the files on every core and hands back compact
 columns per chunk of files (distinct strings plus integer codes); this module stitches the
@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from installdata.read import CODED_RESULT_COLUMNS, CODED_SUBMISSION_COLUMNS, Chunk, Coded, Reading
+from installdata.parse import CODED_SUBMISSION_COLUMNS
+from installdata.read import CODED_RESULT_COLUMNS, Chunk, Coded, Reading
 
 
 @dataclass
@@ -75,17 +76,19 @@ class _Tables:
 
     def __init__(self) -> None:
         self.lists: dict[str, list[Any]] = {"path": [], "submission_id": [], "skipped": []}
-        self.numbers: dict[str, list[array]] = {
+        self.numbers: dict[str, list[array[int]]] = {
             name: [] for name in ("received_ns", "n_successful", "n_failed")
         }
         self.submission_columns = {name: _Categories() for name in CODED_SUBMISSION_COLUMNS}
         self.result_columns = {name: _Categories() for name in CODED_RESULT_COLUMNS}
 
     def add(self, chunk: Chunk) -> None:
-        for name, values in self.lists.items():
-            values += chunk[name]
-        for name, parts in self.numbers.items():
-            parts.append(chunk[name])
+        self.lists["path"] += chunk["path"]
+        self.lists["submission_id"] += chunk["submission_id"]
+        self.lists["skipped"] += chunk["skipped"]
+        self.numbers["received_ns"].append(chunk["received_ns"])
+        self.numbers["n_successful"].append(chunk["n_successful"])
+        self.numbers["n_failed"].append(chunk["n_failed"])
         for name, column in self.submission_columns.items():
             column.add(chunk["coded_subs"][name])
         for name, column in self.result_columns.items():

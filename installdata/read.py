@@ -1,52 +1,32 @@
-"""Read the submission files (CONTRACT 5) into compact columns, on every core.
+"""Read the submission files (docs/file-format.md) into compact columns, on every core.
 
-The folder may hold a million files, so reading is built for throughput: msgspec decodes
-and type-checks (orjson and Python checks only for files it refuses), a process pool spreads
-chunks of paths over every core, and each worker hands back compact columns (small lists of
-distinct strings plus C integer codes) instead of per-file objects.
-``installdata/load.py`` stitches the chunks into pandas tables.
+The folder may hold a million files, so reading is built for throughput: the listing
+(installdata/listing.py) hands chunks of paths to worker processes on every core while it is
+still going, each worker parses its files (installdata/parse.py) and hands back compact
+columns, a ``ChunkColumns`` (small lists of distinct strings plus C integer codes), instead of
+per-file objects. ``installdata/load.py`` stitches the chunks into pandas tables.
 
 This module imports neither numpy nor pandas, on purpose: the build starts the readers
 first, as lean forked processes, and imports the rest of the pipeline while they work.
-
-Readers are lenient where the meaning is clear (absent lists are empty, a missing
-``received_at`` is the file's mtime, ...) and strict otherwise: a file that is not a JSON
-object with fields of the right types is skipped as a whole and reported, never guessed at.
 Nothing here ever writes to the submissions folder.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from array import array
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from datetime import datetime, timedelta, timezone
+from concurrent.futures import Future
 from functools import partial
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-import msgspec
-import orjson
-
+from installdata.listing import iter_submission_files
+from installdata.parallel import Workers
+from installdata.parse import CODED_SUBMISSION_COLUMNS, ROW, Entry, UnusableFile, parse_file
 from installdata.progress import Progress
-from installdata.record import SYSTEM_INFO_FIELDS
 
-SYSTEM_FIELDS = (
-    "system",
-    "distribution_name",
-    "distribution_version",
-    "machine",
-    "python_version",
-    "workshop_id",
-    "email_id",
-)
-"""The ``user_system_info`` values the report uses; the others are type-checked only."""
-
-CODED_SUBMISSION_COLUMNS = ("user_id", *SYSTEM_FIELDS)
 CODED_RESULT_COLUMNS = ("name", "version", "error")
 
 CHUNK_SIZE = 500
@@ -55,246 +35,36 @@ CHUNK_SIZE = 500
 IN_PROCESS_BELOW = 3000
 """Below this many files a process pool costs more than it saves."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-# Times are held as int64 nanoseconds (pandas' datetime64[ns]): about 1677 to 2262.
-_FIRST_TIME = datetime(1678, 1, 1, tzinfo=timezone.utc)
-_LAST_TIME = datetime(2261, 12, 31, tzinfo=timezone.utc)
-
-
-class UnusableFile(ValueError):
-    """A file is unusable; the message says why, in words for the build summary."""
-
-
-# --- finding files --------------------------------------------------------------------------
-
-
-def _submission_files(root: Path) -> Iterator[str]:
-    """Every ``*.json`` below ``root`` (dot-folders and dot-files skipped), in sorted order.
-
-    Each folder's entries are sorted on their own, a subfolder by its name plus ``/``: that
-    walks the tree in exactly the order of sorting all the paths at once, so files can be
-    handed to the readers while the rest of the tree is still being listed.
-    """
-
-    def walk(folder: str) -> Iterator[str]:
-        with os.scandir(folder) as scan:
-            entries = [
-                (f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name, entry)
-                for entry in scan
-                if not entry.name.startswith(".")
-            ]
-        for key, entry in sorted(entries, key=itemgetter(0)):
-            if key.endswith("/"):
-                yield from walk(entry.path)
-            elif key.endswith(".json") and entry.is_file():
-                yield entry.path
-
-    return walk(os.fspath(root))
-
-
-def find_submission_files(root: Path) -> list[Path]:
-    """Every ``*.json`` below ``root``, skipping dot-folders and dot-files, sorted."""
-    return [Path(path) for path in _submission_files(root)]
-
-
-# --- parsing one file (runs in worker processes) --------------------------------------------
-
-
-def _optional_str(value: Any, where: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise UnusableFile(f"{where} is not a string")
-
-
-def _parse_time(value: Any, path: str) -> int:
-    """``received_at`` as nanoseconds since the epoch (UTC); the file's mtime if absent."""
-    if value is None:
-        return os.stat(path).st_mtime_ns
-    if not isinstance(value, str):
-        raise UnusableFile("received_at is not a string")
-    text = value.strip()
-    try:
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise UnusableFile(f"received_at is not an ISO 8601 time: {value[:40]!r}") from None
-    if moment.tzinfo is None:  # no zone written: the file-drop format's times are UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    if not _FIRST_TIME <= moment <= _LAST_TIME:
-        raise UnusableFile(f"received_at is out of range: {value[:40]!r}")
-    return (moment - _EPOCH) // _MICROSECOND * 1000
-
-
-_TEXT_TYPES = {str, type(None)}
-
-_ROW = (
-    "path",
-    "submission_id",
-    "received_ns",
-    "n_successful",
-    "n_failed",
-    *CODED_SUBMISSION_COLUMNS,
-)
-"""The scalar fields of one parsed file, in the order ``_parse`` returns them."""
-
-
-def _install_list(data: dict[str, Any], key: str) -> list[Any]:
-    raw = data.get(key)
-    if raw is None:
-        return []
-    if type(raw) is not list:
-        raise UnusableFile(f"{key} is not a list")
-    return raw
-
-
-def _problem(entries: list[Any], key: str) -> str | None:
-    """Why the first bad entry of one install list is unusable, or None if all are fine."""
-    for number, entry in enumerate(entries):
-        if type(entry) is not dict:
-            return f"{key}[{number}] is not an object"
-        name = entry.get("name")
-        if type(name) is not str or not name.strip():
-            return f"{key}[{number}].name is not a non-empty string"
-        for field_name in ("version", "error_description"):
-            if type(entry.get(field_name)) not in _TEXT_TYPES:
-                return f"{key}[{number}].{field_name} is not a string"
-    return None
-
-
-class _Entry(msgspec.Struct, frozen=True):
-    """One package entry. Frozen, so hashable: a chunk codes whole entries (see _read_chunk)."""
-
-    name: str
-    version: str | None = None
-    error_description: str | None = None
-
-
-# The user_system_info values the reader checks: each text or null.
-_Info = msgspec.defstruct("_Info", [(name, str | None, None) for name in SYSTEM_INFO_FIELDS])
-
-
-class _File(msgspec.Struct):
-    """The fields of the file-drop format that the report reads; others are ignored."""
-
-    submission_id: str | None = None
-    user_id: str | None = None
-    received_at: str | None = None
-    user_system_info: _Info | None = None
-    successful_installs: list[_Entry] | None = None
-    failed_installs: list[_Entry] | None = None
-
-
-_DECODER = msgspec.json.Decoder(_File)
-_SYSTEM_VALUES = attrgetter(*SYSTEM_FIELDS)
-_NO_SYSTEM = (None,) * len(SYSTEM_FIELDS)
-_NAME, _VERSION, _ERROR = attrgetter("name"), attrgetter("version"), attrgetter("error_description")
-
-
-def _parse(raw: bytes, path: str) -> tuple[tuple[Any, ...], list[_Entry]]:
-    """One file -> its ``_ROW`` values and its package entries (successful ones first).
-
-    Nearly every file follows the format exactly, and msgspec decodes and type-checks such a
-    file in C, at half the cost of orjson plus checks in Python. Whatever msgspec refuses
-    takes the careful way, ``_parse_checked``: the same rules, written out, naming the problem
-    (a test holds the two to the same results on generated files). One difference is on
-    purpose: a number too big for a float, in a field the report does not read, no longer
-    makes orjson refuse the whole file.
-    """
-    try:
-        if not raw.isascii():
-            raw.decode()  # msgspec does not check the text of the fields it skips
-        file = _DECODER.decode(raw)
-    except (ValueError, RecursionError):  # msgspec's errors, bad UTF-8, deep nesting
-        return _parse_checked(raw, path)
-    received_ns = _parse_time(file.received_at, path)
-    successful = file.successful_installs or []
-    listed = successful + (file.failed_installs or [])
-    names = list(map(str.strip, map(_NAME, listed)))
-    if not all(names):
-        return _parse_checked(raw, path)  # to name the entry without a name
-    info = file.user_system_info
-    fields = (file.submission_id, file.user_id, received_ns)
-    system = _NO_SYSTEM if info is None else _SYSTEM_VALUES(info)
-    return _row(path, fields, system, names, listed, len(successful))
-
-
-def _row(
-    path: str,
-    fields: tuple[str | None, str | None, int],
-    system: tuple[str | None, ...],
-    names: list[str],
-    listed: list[_Entry],
-    n_successful: int,
-) -> tuple[tuple[Any, ...], list[_Entry]]:
-    """Both ways' last step: defaults, repeated packages, the ``_ROW`` values."""
-    submission_id, user_id, received_ns = fields
-    if len(set(names)) < len(names):
-        listed, n_successful = _drop_repeats(names, listed, n_successful)
-    row = (
-        path,
-        submission_id or Path(path).stem,
-        received_ns,
-        n_successful,
-        len(listed) - n_successful,
-        user_id or None,
-        *system,
-    )
-    return row, listed
-
-
-def _parse_checked(raw: bytes, path: str) -> tuple[tuple[Any, ...], list[_Entry]]:
-    """``_parse`` for any bytes: orjson, then every rule in Python; ``UnusableFile`` says why."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise UnusableFile(f"not valid UTF-8 JSON ({str(exc).split(':')[0]})") from None
-    if type(data) is not dict:
-        raise UnusableFile(f"not a JSON object (top level is {type(data).__name__})")
-    info = data.get("user_system_info")
-    if info is None:
-        info = {}
-    elif type(info) is not dict:
-        raise UnusableFile("user_system_info is not an object")
-    values = list(map(info.get, SYSTEM_INFO_FIELDS))
-    if not set(map(type, values)) <= _TEXT_TYPES:
-        field_name = next(
-            f for f, v in zip(SYSTEM_INFO_FIELDS, values, strict=True) if type(v) not in _TEXT_TYPES
-        )
-        raise UnusableFile(f"user_system_info.{field_name} is not a string")
-    submission_id = _optional_str(data.get("submission_id"), "submission_id")
-    user_id = _optional_str(data.get("user_id"), "user_id")
-    received_ns = _parse_time(data.get("received_at"), path)
-    successful = _install_list(data, "successful_installs")
-    failed = _install_list(data, "failed_installs")
-    problem = _problem(successful, "successful_installs") or _problem(failed, "failed_installs")
-    if problem:
-        raise UnusableFile(problem)
-    listed = [
-        _Entry(entry["name"], entry.get("version"), entry.get("error_description"))
-        for entry in successful + failed
-    ]
-    names = [entry.name.strip() for entry in listed]
-    fields = (submission_id, user_id, received_ns)
-    system = tuple(map(info.get, SYSTEM_FIELDS))
-    return _row(path, fields, system, names, listed, len(successful))
-
-
-def _drop_repeats(
-    names: list[str], listed: list[_Entry], n_successful: int
-) -> tuple[list[_Entry], int]:
-    """A package listed more than once counts once: as failed if any of its listings failed."""
-    keep: dict[str, int] = {}  # name -> index of the listing that stands for it
-    for index, name in enumerate(names):
-        if name not in keep or (index >= n_successful > keep[name]):
-            keep[name] = index
-    kept = sorted(keep.values())
-    return [listed[index] for index in kept], sum(1 for index in kept if index < n_successful)
-
-
-# --- a chunk of files -> compact columns ------------------------------------------------------
-
-Coded = tuple[list[Any], array]
+Coded = tuple[list[Any], "array[int]"]
 """A column as (its distinct values, C int codes: positions in that list)."""
+
+
+class ChunkColumns(TypedDict):
+    """What a reader sends back for a chunk of files: a row per file it used, as columns.
+
+    A text column travels as its distinct values and a C int code per row, a number column as
+    a C array: neither costs a Python object per row to pickle, nor needs numpy to build.
+    """
+
+    submission_id: list[str]
+    received_ns: array[int]  # nanoseconds since the epoch, UTC
+    n_successful: array[int]
+    n_failed: array[int]
+    coded_subs: dict[str, Coded]  # each of CODED_SUBMISSION_COLUMNS
+    coded_results: dict[str, Coded]  # each of CODED_RESULT_COLUMNS: a row per package entry
+    skipped: list[tuple[str, str]]  # (path, why) of each file not used
+
+
+class Chunk(ChunkColumns):
+    """A chunk as ``Reading.chunks`` hands it over: its columns, and ``path``, the files it
+    holds rows for, which come from the listing (the workers do not send them back)."""
+
+    path: list[str]
+
+
+# --- a chunk of files -> compact columns (runs in worker processes) ------------------------
+
+_VERSION, _ERROR = attrgetter("version"), attrgetter("error_description")
 
 
 def _code(values: Sequence[Any]) -> Coded:
@@ -316,7 +86,7 @@ def _read_file(path: str) -> bytes:
     return b"".join(parts)
 
 
-def _read_chunk(paths: Sequence[str]) -> Chunk:
+def _read_chunk(paths: Sequence[str]) -> ChunkColumns:
     """Parse a chunk of files; return column data small enough to pickle cheaply.
 
     Package entries are coded whole (name, version and error at once, one dict lookup per
@@ -324,11 +94,11 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
     ones, which are then split into the three columns.
     """
     rows: list[tuple[Any, ...]] = []
-    entries: list[_Entry] = []
+    entries: list[Entry] = []
     skipped: list[tuple[str, str]] = []
     for path in paths:
         try:
-            row, listed = _parse(_read_file(path), path)
+            row, listed = parse_file(_read_file(path), path)
         except UnusableFile as exc:
             skipped.append((path, str(exc)))
             continue
@@ -337,9 +107,9 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
             continue
         rows.append(row)
         entries += listed
-    columns = dict.fromkeys(_ROW, ())
+    columns: dict[str, Sequence[Any]] = dict.fromkeys(ROW, ())
     if rows:
-        columns.update(zip(_ROW, zip(*rows, strict=True), strict=True))
+        columns.update(zip(ROW, zip(*rows, strict=True), strict=True))
     distinct, codes = _code(entries)
     return {
         "submission_id": list(columns["submission_id"]),
@@ -356,11 +126,6 @@ def _read_chunk(paths: Sequence[str]) -> Chunk:
     }
 
 
-Chunk = dict[str, Any]
-"""What ``_read_chunk`` returns for its files (see the keys at its end), plus ``path``, the
-files it holds rows for, which ``Reading.chunks`` adds from the listing."""
-
-
 # --- reading a whole folder -----------------------------------------------------------------
 
 
@@ -375,16 +140,17 @@ class Reading:
     For a big folder, worker processes (one per core) are forked as soon as the listing has
     found ``IN_PROCESS_BELOW`` files, and read chunks of files while the rest is still being
     listed and while the caller does something else; ``chunks`` hands them over in order. A
-    small folder is read in this process by ``chunks``: a pool would cost more than it saves. Use it
-    as a context manager, so that the workers are stopped whatever happens. ``workers``:
-    processes to use (default: every core; 1 reads in-process); ``progress``: a bar on stderr.
+    small folder is read in this process by ``chunks``: a pool would cost more than it saves.
+    Use it as a context manager, so that the workers are stopped whatever happens.
+    ``workers``: processes to use (default: every core; 1 reads in-process); ``progress``: a
+    bar on stderr.
     """
 
     def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
-        self._workers = workers or _cores()
+        self._workers: Workers[list[str], ChunkColumns] = Workers(
+            _read_chunk, start_from=IN_PROCESS_BELOW, processes=workers
+        )
         self._progress = Progress()
-        self._pool: ProcessPoolExecutor | None = None
-        self._futures: deque[Future[Chunk]] = deque()
         self.paths: list[str] = []
         try:
             self._list_and_hand_out(root)
@@ -397,43 +163,27 @@ class Reading:
 
     def _list_and_hand_out(self, root: Path) -> None:
         handed_out = 0  # paths before this one are in a submitted chunk
-        for path in _submission_files(root):
+        for path in iter_submission_files(root):
             self.paths.append(path)
-            while len(self.paths) - handed_out >= CHUNK_SIZE and self._pool_started():
+            listed = len(self.paths)
+            while listed - handed_out >= CHUNK_SIZE and self._workers.started(listed):
                 self._submit(self.paths[handed_out : handed_out + CHUNK_SIZE])
                 handed_out += CHUNK_SIZE
-        if self._pool is not None and handed_out < len(self.paths):
+        if self._workers.running and handed_out < len(self.paths):
             self._submit(self.paths[handed_out:])
 
-    def _pool_started(self) -> bool:
-        """Start the workers once the folder is big enough; say whether they are running."""
-        if (
-            self._pool is None
-            and self._workers > 1
-            and len(self.paths) >= IN_PROCESS_BELOW
-            and "fork" in mp.get_all_start_methods()
-        ):
-            # Forked (by the first submit), not spawned: a new interpreter would spend longer
-            # importing than reading.
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=mp.get_context("fork"))
-        return self._pool is not None
-
     def _submit(self, paths: list[str]) -> None:
-        assert self._pool is not None
-        future = self._pool.submit(_read_chunk, paths)
+        future = self._workers.submit(paths)
         future.add_done_callback(partial(self._chunk_done, len(paths)))
-        self._futures.append(future)
 
-    def _chunk_done(self, files: int, _: Future[Chunk]) -> None:
+    def _chunk_done(self, files: int, _: Future[ChunkColumns]) -> None:
         self._progress.advance(files)  # runs on the pool's result thread
 
     def __enter__(self) -> Reading:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        self._futures.clear()
+        self._workers.close()
         self._progress.close()
 
     def chunks(self) -> Iterator[Chunk]:
@@ -444,26 +194,18 @@ class Reading:
         """
         tasks = _chunks(self.paths, CHUNK_SIZE)
         self.paths = []  # the tables hold the paths from here on; a second list is not needed
-        if self._pool is None:
+        if not self._workers.running:
             for paths in tasks:
                 yield _with_paths(_read_chunk(paths), paths)
                 self._progress.advance(len(paths))
         else:
-            for paths in tasks:  # each future is let go once read: it holds its chunk
-                yield _with_paths(self._futures.popleft().result(), paths)
-            self._pool.shutdown()
+            for paths, chunk in zip(tasks, self._workers.results(), strict=True):
+                yield _with_paths(chunk, paths)
+            self._workers.close()
         self._progress.close()
 
 
-def _cores() -> int:
-    """The cores this process may run on (a CPU affinity limit counts, unlike cpu_count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
-def _with_paths(chunk: Chunk, paths: list[str]) -> Chunk:
+def _with_paths(chunk: ChunkColumns, paths: list[str]) -> Chunk:
     """``chunk`` with ``path``: ``paths`` without the files it skipped."""
     skipped = {path for path, _ in chunk["skipped"]}
-    chunk["path"] = [path for path in paths if path not in skipped] if skipped else paths
-    return chunk
+    return {**chunk, "path": [path for path in paths if path not in skipped] if skipped else paths}

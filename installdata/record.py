@@ -3,7 +3,7 @@
 Every writer of the submissions folder (the collector, the legacy importer, the synthetic
 data of the demo and the tests) builds its records here, so the field names, their order,
 ``schema_version`` and the ``received_at`` format exist once. Readers are lenient about
-files that others drop in (see ``installdata.read``); writers are exact.
+files that others drop in (see ``installdata.parse``); writers are exact.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The reader's two ways through a file give the same answer.
 
-``read._parse`` decodes files that follow the format with msgspec (fast, typed) and hands
-anything else to ``read._parse_checked`` (orjson plus every rule in Python, which names the
+``parse.parse_file`` decodes files that follow the format with msgspec (fast, typed) and hands
+anything else to ``parse._parse_checked`` (orjson plus every rule in Python, which names the
 problem). Whatever the file holds, the two must agree: the same row and entries, or the same
 reason to skip it.
 """
@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from installdata import read
+from installdata import parse
+from installdata.listing import find_submission_files
 from installdata.record import SYSTEM_INFO_FIELDS
 
 ODD = st.one_of(
@@ -66,10 +67,10 @@ DOCUMENT = st.one_of(
 )
 
 
-def _outcome(parse: Any, raw: bytes, path: str) -> tuple[str, Any]:
+def _outcome(way: Any, raw: bytes, path: str) -> tuple[str, Any]:
     try:
-        return "read", parse(raw, path)
-    except read.UnusableFile as exc:
+        return "read", way(raw, path)
+    except parse.UnusableFile as exc:
         return "skipped", str(exc)
 
 
@@ -84,7 +85,9 @@ def test_the_fast_and_the_careful_way_agree_on_any_document(folder: Path, docume
     path = folder / "one.json"
     raw = json.dumps(document).encode()
     path.write_bytes(raw)  # a missing received_at means the file's mtime
-    assert _outcome(read._parse, raw, str(path)) == _outcome(read._parse_checked, raw, str(path))
+    assert _outcome(parse.parse_file, raw, str(path)) == _outcome(
+        parse._parse_checked, raw, str(path)
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +110,9 @@ def test_the_fast_and_the_careful_way_agree_on_any_document(folder: Path, docume
 def test_the_fast_and_the_careful_way_agree_on_malformed_bytes(folder: Path, raw: bytes) -> None:
     path = folder / "malformed.json"
     path.write_bytes(raw)
-    assert _outcome(read._parse, raw, str(path)) == _outcome(read._parse_checked, raw, str(path))
+    assert _outcome(parse.parse_file, raw, str(path)) == _outcome(
+        parse._parse_checked, raw, str(path)
+    )
 
 
 def test_a_huge_number_in_a_field_nobody_reads_does_not_cost_the_file(folder: Path) -> None:
@@ -115,8 +120,8 @@ def test_a_huge_number_in_a_field_nobody_reads_does_not_cost_the_file(folder: Pa
     path = folder / "huge.json"
     raw = b'{"unknown": 1e400, "user_id": "u1"}'
     path.write_bytes(raw)
-    row, _ = read._parse(raw, str(path))
-    assert row[read._ROW.index("user_id")] == "u1"
+    row, _ = parse.parse_file(raw, str(path))
+    assert row[parse.ROW.index("user_id")] == "u1"
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -131,8 +136,8 @@ def test_the_two_ways_agree_on_damaged_bytes(
     path = folder / "damaged.json"
     path.write_bytes(raw)
     fast, careful = (
-        _outcome(read._parse, raw, str(path)),
-        _outcome(read._parse_checked, raw, str(path)),
+        _outcome(parse.parse_file, raw, str(path)),
+        _outcome(parse._parse_checked, raw, str(path)),
     )
     if careful[0] == "skipped" and "infinity" in careful[1]:
         return  # a number too big for a float: the deliberate difference above
@@ -160,4 +165,4 @@ def test_files_are_found_in_sorted_path_order_folder_by_folder(
         folder.mkdir(parents=True, exist_ok=True)
         target.write_text("{}")
         made.add(str(target))
-    assert [str(path) for path in read.find_submission_files(root)] == sorted(made)
+    assert [str(path) for path in find_submission_files(root)] == sorted(made)

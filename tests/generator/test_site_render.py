@@ -22,11 +22,10 @@ from urllib.parse import unquote, urlsplit
 import pandas as pd
 import pytest
 
-from generator import render
 from generator.charts import TOP_N, clean_label
 from generator.model import Page
 from generator.pages.overview import overview_charts
-from generator.render import write_site
+from generator.render import write_site, writer
 from support.crawl import local_references, parse_html, site_files
 from support.files import recorded_bars
 from support.site import HOSTILE, build_real_site, sample_pages
@@ -86,7 +85,7 @@ def test_every_table_is_a_csv_beside_its_page(site: Path) -> None:
             assert ("a", "href", csv_file.name) in html.attributes
 
 
-def test_the_site_has_the_expectedsite_files(site: Path) -> None:
+def test_the_site_has_the_expected_files(site: Path) -> None:
     names = set(site_files(site))
     assert {"index.html", "index.json", "assets/site.css", "assets/site.js"} <= names
     assert {"index-failing-packages.svg", "matrix-by-system.svg", "submit.html"} <= names
@@ -163,9 +162,9 @@ def test_every_chart_is_valid_svg_with_text_kept_as_text(any_site: Path) -> None
 def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Also when the second render runs in worker processes (pages and charts)."""
     first, second = tmp_path / "one", tmp_path / "two"
-    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 10**9)
     count = _render(sample_pages(), first)
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
     assert _render(sample_pages(), second) == count
     assert len(site_files(first)) == count
     assert site_files(second) == site_files(first)
@@ -174,10 +173,10 @@ def test_two_renders_are_byte_identical(tmp_path: Path, monkeypatch: pytest.Monk
 def test_a_real_build_rendered_in_workers_is_byte_identical_to_a_serial_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 10**9)
     serial = site_files(build_real_site(tmp_path / "serial"))
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(render, "PAGES_PER_TASK", 3)  # many tasks, so both workers get pages
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PAGES_PER_TASK", 3)  # many tasks, so both workers get pages
     parallel = site_files(build_real_site(tmp_path / "parallel"))
     assert len(serial) > 50 and any(name.endswith(".svg") for name in serial)
     assert parallel == serial
@@ -187,9 +186,9 @@ def test_pages_may_arrive_from_a_generator_while_workers_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The build hands pages over while still aggregating: same files as from a list."""
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
-    monkeypatch.setattr(render, "MAX_QUEUED", 2)  # the pages wait for the workers
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PAGES_PER_TASK", 2)
+    monkeypatch.setattr(writer, "MAX_QUEUED", 2)  # the pages wait for the workers
     from_list = tmp_path / "list"
     write_site(sample_pages(), from_list, title="T", generated_at=GENERATED_AT)
     from_generator = tmp_path / "generator"
@@ -208,9 +207,9 @@ def test_a_progress_bar_counts_the_pages_written(
     capsys: pytest.CaptureFixture[str],
     parallel_from: int,
 ) -> None:
-    monkeypatch.setattr(render, "PARALLEL_FROM", parallel_from)
-    monkeypatch.setattr(render, "PAGES_PER_TASK", 2)
-    bars = recorded_bars(monkeypatch, render)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", parallel_from)
+    monkeypatch.setattr(writer, "PAGES_PER_TASK", 2)
+    bars = recorded_bars(monkeypatch, writer)
     pages = sample_pages()
     write_site(pages, tmp_path, title="T", generated_at=GENERATED_AT, progress=True)
     assert [bar.done for bar in bars] == [len(pages)]
@@ -220,7 +219,7 @@ def test_a_progress_bar_counts_the_pages_written(
 def test_a_failure_while_pages_still_arrive_stops_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)
 
     def pages_then_crash():
         yield from sample_pages()[:3]

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from markupsafe import Markup
 
-from generator import render
 from generator.model import Page
 from generator.render import write_site
+from generator.render.templates import environment
 
 BODY = "\x00BODY\x00"  # stands for the rows a table_frame caller gives; never in a page
 
@@ -66,7 +66,7 @@ def _rendered(page: Page, out: Path) -> str:
 
 @pytest.fixture(scope="module")
 def macros() -> Any:
-    return render._environment().get_template("_macros.html").module
+    return environment().get_template("_macros.html").module
 
 
 @pytest.mark.parametrize("packages", [0, 5, 13], ids=["empty", "short", "filterable"])

@@ -1,0 +1,292 @@
+"""Writing the site: ``Page``s, as they come, -> their files, in this process or on every core.
+
+For every page this writes the HTML (``templates/<page.template>``), its JSON twin (the
+context, so the public API and the HTML never disagree), a CSV per table and an SVG per chart,
+all beside the page; then the shared ``assets/`` and the collector's JSON Schema. What files a
+page becomes is decided (and the paths checked) before any of them is written: ``_plan``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from generator.charts import Chart
+from generator.charts import warm_up as warm_up_charts
+from generator.model import Page
+from generator.render.formats import csv_bytes, json_bytes, printable
+from generator.render.paths import Targets, check_table_name, write_file
+from generator.render.templates import environment, navigation, root_of
+from installdata.parallel import Workers
+from installdata.progress import Progress
+from installdata.record import SCHEMA
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+SCHEMA_TARGET = "schema.json"
+
+PARALLEL_FROM = 400
+"""From this much work on (pages + ``CHART_COST`` per chart), worker processes render."""
+
+CHART_COST = 50
+"""A chart costs matplotlib 25-100 ms to draw; a page about 1 ms to render and write."""
+
+PAGES_PER_TASK = 50
+"""Pages one worker task renders: small enough to balance the cores, big enough to be cheap."""
+
+MAX_QUEUED = 32
+"""Tasks handed to the workers and not yet done. Aggregation outruns rendering; the bound
+keeps the pickled tasks waiting for a worker (and the pages they hold) to a few thousand."""
+
+
+class Written(NamedTuple):
+    """What ``write_site`` wrote: pages, and files in all (twins, CSVs, charts, assets)."""
+
+    pages: int
+    files: int
+
+
+def write_site(
+    pages: Iterable[Page],
+    out_dir: Path,
+    *,
+    title: str,
+    generated_at: str,
+    progress: bool = False,
+) -> Written:
+    """Write every page with its twins, plus the assets, into ``out_dir``.
+
+    ``pages`` may be a generator that is still computing later pages: each page is written (or
+    handed to a worker process) as soon as it arrives, so a big site renders while it is
+    being aggregated. ``progress``: show a bar of pages written on stderr.
+
+    Raises ``ValueError`` for a page path that is absolute, contains ``..``, is not ``.html``
+    or would land outside ``out_dir``, and for two pages that would write the same file; both
+    are found when the page arrives, before any of its files is written (the caller throws
+    the half-written folder away: see publish.py).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _Writer(_Job(title, generated_at), progress=progress) as writer:
+        targets = Targets(out_dir)
+        for page in pages:
+            writer.add(_plan(targets, page))
+        assets: list[tuple[Path, Traversable]] = [
+            (out_dir / "assets" / asset.name, asset)
+            for asset in sorted(STATIC_DIR.iterdir())
+            if asset.is_file()
+        ]
+        assets.append((out_dir / SCHEMA_TARGET, SCHEMA))
+        targets.claim([path for path, _ in assets])
+        for path, source in assets:
+            write_file(path, source.read_bytes())
+        writer.finish()
+        return Written(writer.pages, len(targets.files))
+
+
+def prepare() -> None:
+    """Do the renderer's one-time work now: compile every template, load matplotlib.
+
+    The build calls this while worker processes read the submissions, on a core that would
+    otherwise wait; render workers forked later inherit the result instead of each paying
+    for it again (about 0.7 s of CPU per process).
+    """
+    env = environment()
+    for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        env.get_template(name)
+    warm_up_charts()
+
+
+# --- the files of one page ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One page and the files it becomes, decided before anything is written."""
+
+    page: Page
+    target: Path
+    csvs: dict[str, Path]  # table name -> file
+    charts: list[tuple[Path, Chart]]
+
+    def files(self) -> list[Path]:
+        return [
+            *self.csvs.values(),
+            self.target.with_suffix(".json"),
+            self.target,
+            *(path for path, _ in self.charts),
+        ]
+
+
+def _plan(targets: Targets, page: Page) -> _Plan:
+    """Where ``page``'s files go, each checked and claimed (``ValueError`` if it cannot be)."""
+    target = targets.of(page.path)
+    for name in page.tables:
+        check_table_name(name, page.path)
+    plan = _Plan(
+        page=page,
+        target=target,
+        csvs={name: target.with_name(f"{target.stem}-{name}.csv") for name in page.tables},
+        charts=[
+            (target.with_name(f"{target.stem}-{chart.name}.svg"), chart) for chart in page.charts
+        ],
+    )
+    targets.claim(plan.files())
+    return plan
+
+
+def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
+    """One page's CSVs, JSON twin and HTML (its charts are separate tasks)."""
+    page, stem = plan.page, plan.target.stem
+    for name, path in plan.csvs.items():
+        write_file(path, csv_bytes(page.tables[name]))
+    write_file(
+        plan.target.with_suffix(".json"),
+        json_bytes({**page.context, "generated_at": generated_at}),
+    )
+    template = environment().get_template(page.template)
+    root = root_of(page.path)
+    html = template.render(
+        page=page,
+        context=page.context,
+        root=root,
+        site_title=title,
+        generated_at=generated_at,
+        navigation=navigation(page.path, root),
+        json_href=f"{stem}.json",
+        downloads=[
+            {"label": name.replace("_", " "), "href": path.name} for name, path in plan.csvs.items()
+        ],
+        charts={chart.name: {"src": path.name, "alt": chart.alt} for path, chart in plan.charts},
+    )
+    write_file(plan.target, printable(html))
+
+
+# --- writing: in this process, or spread over worker processes ------------------------------
+
+Task = tuple[str, Any]
+"""``("pages", [plan, ...])`` renders those pages; ``("chart", (path, chart))`` draws one."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every task needs besides its own data; worker processes inherit it when forked."""
+
+    title: str
+    generated_at: str
+
+    def run(self, task: Task) -> None:
+        kind, data = task
+        if kind == "chart":
+            path, chart = data
+            write_file(path, chart.svg())
+            return
+        for plan in data:
+            _write_page(plan, title=self.title, generated_at=self.generated_at)
+
+
+class _Writer:
+    """Takes planned pages one by one and gets their files written, here or on every core.
+
+    Small sites are written in this process when ``finish`` is called: a pool would cost more
+    than it saves. Once the pages seen add up to ``PARALLEL_FROM`` units of work, worker
+    processes are forked and every task goes to them as soon as it exists, charts (the slow,
+    uneven part) on their own and pages in slices, while the caller computes the next pages;
+    when ``MAX_QUEUED`` tasks are waiting, the caller waits for the oldest.
+    Workers are forked, so they inherit the compiled templates and loaded matplotlib (see
+    ``prepare``). Both ways run the same code and write the same bytes.
+    """
+
+    def __init__(self, job: _Job, *, progress: bool) -> None:
+        self.job = job
+        self.show_progress = progress
+        self.progress = Progress()
+        self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
+        self.work = 0
+        self.pages = 0
+        self.workers: Workers[Task, None] = Workers(
+            _run_task,
+            start_from=PARALLEL_FROM,
+            in_flight=MAX_QUEUED,
+            initializer=_adopt,
+            initargs=(job,),
+        )
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.workers.close()
+        self.progress.close()
+
+    def add(self, plan: _Plan) -> None:
+        self.pages += 1
+        self.work += 1 + CHART_COST * len(plan.charts)
+        self.waiting += [("chart", chart) for chart in plan.charts]
+        self.waiting.append(("pages", [plan]))
+        if self.workers.started(self.work):
+            self._submit(final=False)
+
+    def finish(self) -> None:
+        """Write whatever is still waiting, and wait for the workers."""
+        if not self.workers.running:
+            self._show_progress()
+            for task in _slices(self.waiting, final=True)[0]:
+                self.job.run(task)
+                self.progress.advance(_pages_in(task))
+        else:
+            self._submit(final=True)
+            for _ in self.workers.results():  # re-raises a worker's exception here
+                pass
+
+    def _submit(self, *, final: bool) -> None:
+        ready, self.waiting = _slices(self.waiting, final=final)
+        for task in ready:
+            future = self.workers.submit(task)  # the first submit forks the workers
+            future.add_done_callback(partial(self._task_done, _pages_in(task)))
+            self._show_progress()  # after the first submit (the fork): no bar thread is forked
+
+    def _task_done(self, pages: int, _: Future[None]) -> None:
+        self.progress.advance(pages)  # runs on the pool's result thread
+
+    def _show_progress(self) -> None:
+        self.progress.show(self.show_progress, desc="writing", unit=" pages")
+
+
+def _pages_in(task: Task) -> int:
+    kind, data = task
+    return len(data) if kind == "pages" else 0
+
+
+def _slices(tasks: list[Task], *, final: bool) -> tuple[list[Task], list[Task]]:
+    """Charts as they are; single pages joined into slices of ``PAGES_PER_TASK``.
+
+    Returns (ready, still waiting): a slice that is not full waits for more pages unless
+    ``final``.
+    """
+    ready = [task for task in tasks if task[0] == "chart"]
+    plans = [plan for kind, data in tasks if kind == "pages" for plan in data]
+    full = len(plans) if final else len(plans) - len(plans) % PAGES_PER_TASK
+    ready += [
+        ("pages", plans[start : min(start + PAGES_PER_TASK, full)])
+        for start in range(0, full, PAGES_PER_TASK)
+    ]
+    return ready, [("pages", plans[full:])] if full < len(plans) else []
+
+
+_worker_job: _Job | None = None
+
+
+def _adopt(job: _Job) -> None:
+    global _worker_job
+    _worker_job = job
+
+
+def _run_task(task: Task) -> None:
+    assert _worker_job is not None, "_adopt runs first in every worker"
+    _worker_job.run(task)

@@ -1,0 +1,127 @@
+"""Work spread over forked worker processes, or done in this process where that is cheaper.
+
+Reading the submissions (``installdata/read.py``) and rendering the site
+(``generator/render/writer.py``) share one policy, kept here:
+
+- one worker per core this process may run on (``cores``: a CPU affinity limit counts);
+- workers are forked, never spawned: a new interpreter would spend longer importing than
+  working, and a forked one inherits what its parent has loaded already (the renderer's
+  compiled templates and matplotlib). On one core, or where fork is not available, there is
+  no pool and the caller does the work itself;
+- the pool starts only once the work seen reaches a threshold: below it, a pool costs more
+  than it saves;
+- optionally, at most so many tasks wait for a worker: what a waiting task holds is memory;
+- the workers are stopped whatever happens (``close``, also on leaving a ``with`` block after
+  an error or Ctrl-C): none outlives the caller.
+
+This module imports only the standard library, on purpose: the build forks its readers
+before pandas, Jinja and matplotlib are imported, so that they stay lean.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Generic, TypeVar
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+def cores() -> int:
+    """The cores this process may run on (a CPU affinity limit counts, unlike cpu_count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+class Workers(Generic[Task, Result]):
+    """``run`` applied to tasks by forked worker processes, once there is enough work for them.
+
+    The caller reports the work seen so far to ``started``, which forks nothing until it
+    reaches ``start_from`` and then says whether workers run; if they do not, the caller
+    does the work in-process. ``processes``: how many (default: every core; 1 means none).
+    ``in_flight``: tasks submitted and not done that ``submit`` allows before it waits for
+    the oldest (default: no bound). ``initializer(*initargs)`` runs first in each worker.
+    Results come back in the order the tasks were submitted (``results``).
+    """
+
+    def __init__(
+        self,
+        run: Callable[[Task], Result],
+        *,
+        start_from: int,
+        processes: int | None = None,
+        in_flight: int | None = None,
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        self._run = run
+        self._start_from = start_from
+        self._processes = processes or cores()
+        self._in_flight = in_flight
+        self._initializer = initializer
+        self._initargs = initargs
+        self._decided = False  # the pool is tried once: cores and fork do not change
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: deque[Future[Result]] = deque()  # submitted, result not yet taken
+        self._waited = 0  # the first this many of ``_futures`` are done
+
+    def __enter__(self) -> Workers[Task, Result]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def started(self, work: int) -> bool:
+        """Start the workers once ``work`` (so far) reaches ``start_from``; say if they run."""
+        if not self._decided and work >= self._start_from:
+            self._decided = True
+            if self._processes > 1 and "fork" in mp.get_all_start_methods():
+                # The processes are forked by the first submit.
+                self._pool = ProcessPoolExecutor(
+                    self._processes,
+                    mp_context=mp.get_context("fork"),
+                    initializer=self._initializer,
+                    initargs=self._initargs,
+                )
+        return self._pool is not None
+
+    def submit(self, task: Task) -> Future[Result]:
+        """Hand ``task`` to the workers, first waiting while ``in_flight`` tasks are not done.
+
+        A task waited for here that failed raises its exception here, not only at the end.
+        """
+        assert self._pool is not None, "submit only after started() said the workers run"
+        if self._in_flight is not None:
+            while len(self._futures) - self._waited >= self._in_flight:
+                self._futures[self._waited].result()  # the oldest not done yet
+                self._waited += 1
+        future = self._pool.submit(self._run, task)
+        self._futures.append(future)
+        return future
+
+    def results(self) -> Iterator[Result]:
+        """Every task's result, in the order submitted, each as soon as it is done.
+
+        A task's exception is raised here. Each task is let go once its result is taken: it
+        holds that result.
+        """
+        while self._futures:
+            self._waited = max(self._waited - 1, 0)
+            yield self._futures.popleft().result()
+
+    def close(self) -> None:
+        """Cancel the tasks no worker has begun and wait for the workers to exit."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._futures.clear()
+        self._waited = 0
