@@ -165,17 +165,22 @@ def make_view(facts: Facts, since_ns: int | None) -> View:
 # --- figures shared by several pages ------------------------------------------------------------
 
 
-class PackageRow(TypedDict):
-    """A package with its figures over one period (the overview, the packages index)."""
+class PackageFigures(TypedDict):
+    """A package's figures over one period (docs/counting.md says how each is counted)."""
 
-    name: str
-    href: str
     tested_users: int
     failing_users: int
     failure_rate: float | None
     failing_users_all_attempts: int
     attempts: int
     failed_attempts: int
+
+
+class PackageRow(PackageFigures):
+    """A package with its figures (the overview, the packages index)."""
+
+    name: str
+    href: str
 
 
 class BreakdownRow(TypedDict):

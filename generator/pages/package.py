@@ -19,6 +19,7 @@ from generator.facts import (
     BreakdownRow,
     Breakdowns,
     Facts,
+    PackageFigures,
     PackageRow,
     View,
     package_codes,
@@ -40,14 +41,8 @@ class PackageWeek(TypedDict):
     failed_attempts: int
 
 
-class PackageContext(TypedDict):
+class PackageContext(PackageFigures):
     name: str
-    tested_users: int
-    failing_users: int
-    failure_rate: float | None
-    failing_users_all_attempts: int
-    attempts: int
-    failed_attempts: int
     versions: list[VersionUsers]  # most people first
     breakdowns: dict[str, list[BreakdownRow]]  # BREAKDOWNS -> rows, most tested first
     weekly: list[PackageWeek]  # oldest first
