@@ -49,15 +49,53 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(LineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
     writer = LogWriter(records, handler)
     writer.start()
     atexit.register(writer.stop)
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(records)]
+    root.handlers[:] = [EnqueueHandler(records)]
     root.setLevel(level)
     logging.getLogger("waitress.queue").addFilter(AtMostEvery(QUEUE_WARNING_SECONDS))
+
+
+class LineFormatter(logging.Formatter):
+    """The standard formatter, with the date and time of day made once per second.
+
+    ``time.strftime`` was half the cost of formatting a line (8,000 of 91,000 machine
+    instructions a record cost from the log call to the written line, callgrind, December
+    2026); a busy second has hundreds of lines that share it. Only the writer thread formats,
+    so the one cached second needs no lock.
+    """
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second, text = self._second
+        if second != int(record.created):
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (second, text)
+        msec_format = self.default_msec_format
+        return msec_format % (text, record.msecs) if msec_format else text
+
+
+class EnqueueHandler(logging.handlers.QueueHandler):
+    """Hand a record to the writer thread as it is, with only its message fixed.
+
+    The standard ``prepare`` formats the whole record and copies it, so that it can be
+    pickled to another process; the writer is a thread of this one, so that work would only
+    be done twice. It was 27,000 of the 91,000 machine instructions a record cost, and each
+    request logs two (callgrind, December 2026).
+    """
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg = record.getMessage()  # the arguments as they are now, not when written
+        record.args = None
+        return record
 
 
 class LogWriter:
