@@ -4,12 +4,15 @@ through WebTest or plain WSGI calls against ``create_app``."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
 import stat
 import threading
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import msgspec
@@ -303,6 +306,27 @@ def test_submission_ids_sort_by_time_and_are_safe_file_names():
     assert first < second
     assert all(ch.isalnum() or ch == "-" for ch in first)
     assert format_received_at(early) == "2026-11-22T10:15:02.123456Z"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        datetime(2026, 3, 1, 1, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ],
+)
+def test_ids_and_receive_times_are_the_utc_moment_to_the_microsecond(moment):
+    utc = moment.astimezone(timezone.utc)
+    assert new_submission_id(moment).startswith(f"{utc:%Y%m%dT%H%M%S%fZ}-")
+    assert format_received_at(moment) == f"{utc:%Y-%m-%dT%H:%M:%S.%fZ}"
+
+
+def test_user_ids_are_signed_as_documented_so_earlier_ids_stay_valid():
+    secret = b"a secret of some length"
+    random_part, _, signature = UserIds(secret).issue().partition(".")
+    mac = hmac.new(secret, b"user-id:" + random_part.encode(), hashlib.sha256).digest()[:16]
+    assert signature == base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def test_id_secret_file_is_created_private_and_reused(tmp_path):
