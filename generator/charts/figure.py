@@ -13,13 +13,14 @@ import io
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.transforms import Bbox
+    from matplotlib.typing import RcKeyType
 
-_RC: dict[str, Any] = {
+_RC: dict[RcKeyType, str | bool | int] = {
     "svg.hashsalt": "installation-results",
     "svg.fonttype": "none",
     "text.parse_math": False,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from generator.charts.figure import COLOURS, new_figure, style, svg_bytes
 from generator.charts.labels import TOP_N, clean_label, percent
 from generator.charts.primitives import (
+    TextStyle,
     axis,
     bar_path,
     data_transform,
@@ -141,7 +142,9 @@ def heat_map(
                 transform=data,
             )
         )
-        tilt = {"rotation": 45, "ha": "left", "rotation_mode": "anchor"} if slanted else {}
+        tilt: TextStyle = (
+            {"rotation": 45, "ha": "left", "rotation_mode": "anchor"} if slanted else {}
+        )
         edge_labels(figure, plot, data, "top", range(len(shown_columns)), shown_columns, **tilt)
         edge_labels(figure, plot, data, "left", range(len(shown_rows)), shown_rows)
         for x, y, rate in cells:
