@@ -141,16 +141,20 @@ class Submissions:
         return _error(405, f"use POST to submit, not {bottle.request.method}")
 
     def _check_rate(self, environ: dict[str, Any]) -> None:
+        decision = self.limiter.hit(self._client(environ))
+        _set_rate_headers(decision)
+        if not decision.allowed:
+            bottle.response.set_header("Retry-After", str(decision.retry_after))
+            raise ApiError(429, f"too many submissions; retry in {decision.retry_after} seconds")
+
+    def _client(self, environ: dict[str, Any]) -> str:
+        """Whom the rate limit counts: the client's address (IPv6: its /64)."""
         client = client_ip(
             environ.get("REMOTE_ADDR", ""),
             environ.get("HTTP_X_FORWARDED_FOR"),
             self.config.trusted_proxies,
         )
-        decision = self.limiter.hit(rate_limit_key(client))  # IPv6: per /64
-        _set_rate_headers(decision)
-        if not decision.allowed:
-            bottle.response.set_header("Retry-After", str(decision.retry_after))
-            raise ApiError(429, f"too many submissions; retry in {decision.retry_after} seconds")
+        return rate_limit_key(client)
 
     def _check_key(self, environ: dict[str, Any]) -> str:
         presented = presented_key(
@@ -181,6 +185,8 @@ class Submissions:
             self.store.save(record)
         except StorageError as exc:
             log.error("could not store submission %s: %s", record["submission_id"], exc)
+            # We failed, not the client: its retries must not use up its budget.
+            _set_rate_headers(self.limiter.refund(self._client(bottle.request.environ)))
             raise ApiError(503, "cannot store submissions right now; please retry later") from None
         log.info("stored submission %s (key %s)", record["submission_id"], key_name)
         message = "pushed data with same id" if kept else "new id generated"

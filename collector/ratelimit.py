@@ -88,6 +88,21 @@ class RateLimiter:
                 reset_at=math.ceil(tat),
                 retry_after=max(1, math.ceil(allowed_from - now - _EPSILON)),
             )
+        return self._allowed(tat, now)
+
+    def refund(self, client: str) -> RateDecision:
+        """Give back one request ``hit`` allowed: the service failed it, not the client.
+
+        Returns the client's budget as it now stands, for the answer's headers.
+        """
+        now = self._clock()
+        with self._lock:
+            tat = max(self._tats.get(client, now) - self.interval, now)
+            if client in self._tats:
+                self._tats[client] = tat
+        return self._allowed(tat, now)
+
+    def _allowed(self, tat: float, now: float) -> RateDecision:
         remaining = math.floor((now + self.period - tat) / self.interval + _EPSILON)
         return RateDecision(
             allowed=True,

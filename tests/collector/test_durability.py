@@ -234,9 +234,8 @@ os.write = _write
 """
 
 
-def test_a_disk_filling_mid_write_gets_503_and_the_service_recovers(
-    tmp_path: Path, start_collector: StartCollector
-) -> None:
+def faulty_disk(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The environment that loads FAULTY_DISK into a collector, and its flag file."""
     inject = tmp_path / "inject"
     inject.mkdir()
     (inject / "sitecustomize.py").write_text(FAULTY_DISK)
@@ -245,6 +244,13 @@ def test_a_disk_filling_mid_write_gets_503_and_the_service_recovers(
         "PYTHONPATH": os.pathsep.join([str(inject), str(REPO_ROOT)]),
         "FAULTY_DISK_FLAG": str(flag),
     }
+    return env, flag
+
+
+def test_a_disk_filling_mid_write_gets_503_and_the_service_recovers(
+    tmp_path: Path, start_collector: StartCollector
+) -> None:
+    env, flag = faulty_disk(tmp_path)
     running = start_collector(env=env)
     assert post_json(running.url + SUBMIT, body_for("before"), key=running.key)[0] == 200
 
@@ -255,3 +261,23 @@ def test_a_disk_filling_mid_write_gets_503_and_the_service_recovers(
     status, _, body = post_json(running.url + SUBMIT, body_for("after"), key=running.key)
     assert status == 200, body
     assert len(stored_records(running)) == 2
+
+
+def test_a_submission_that_could_not_be_stored_does_not_use_up_the_rate_budget(
+    tmp_path: Path, start_collector: StartCollector
+) -> None:
+    env, flag = faulty_disk(tmp_path)
+    running = start_collector(env=env, rate_limit={"requests": 2})
+
+    flag.touch()
+    for attempt in range(4):  # more retries than the budget: each one refunded
+        status, headers, body = post_json(running.url + SUBMIT, body_for("full"), key=running.key)
+        assert status == 503, (attempt, body)
+        assert headers["X-RateLimit-Remaining"] == "2"
+
+    flag.unlink()
+    for remaining in ("1", "0"):
+        status, headers, body = post_json(running.url + SUBMIT, body_for("ok"), key=running.key)
+        assert status == 200, body
+        assert headers["X-RateLimit-Remaining"] == remaining
+    assert post_json(running.url + SUBMIT, body_for("over"), key=running.key)[0] == 429

@@ -72,6 +72,24 @@ def test_refused_requests_cost_nothing() -> None:
     assert limiter.hit("c").allowed
 
 
+def test_a_refund_gives_back_one_request_and_never_more_than_the_budget() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(requests=3, per_seconds=3600, clock=clock)
+    for _ in range(3):
+        limiter.hit("c")
+    assert not limiter.hit("c").allowed
+
+    assert limiter.refund("c").remaining == 1
+    assert limiter.hit("c").allowed
+    assert not limiter.hit("c").allowed
+    for _ in range(5):
+        refunded = limiter.refund("c")
+    assert refunded.remaining == 3  # a full budget, not more
+    assert [limiter.hit("c").allowed for _ in range(4)] == [True, True, True, False]
+    assert limiter.refund("unknown").remaining == 3
+    assert len(limiter) == 1  # a refund never adds a client
+
+
 def test_retry_after_is_a_whole_second_at_least() -> None:
     clock = FakeClock(0.0)
     limiter = RateLimiter(requests=1000, per_seconds=1, clock=clock)
