@@ -19,6 +19,7 @@ import bottle
 import orjson
 
 from collector.clientip import client_ip, rate_limit_key
+from collector.health import WatchedStore
 from collector.ids import UserIds, load_id_secret, new_submission_id
 from collector.keys import KeyRing, MissingKey, WrongKey, presented_key
 from collector.openapi import SUBMISSION_PATHS, openapi_document
@@ -60,7 +61,7 @@ def create_app(
         config,
         keys=KeyRing(config.keys, config.allow_anonymous),
         user_ids=user_ids or UserIds(load_id_secret(config.id_secret, config.id_secret_file)),
-        store=store or SubmissionStore(config.submissions_dir),
+        store=WatchedStore(store or SubmissionStore(config.submissions_dir), config.max_body_bytes),
         limiter=limiter
         or RateLimiter(
             config.rate_limit.requests, config.rate_limit.per_seconds, config.rate_limit.max_clients
@@ -107,7 +108,7 @@ class Submissions:
         config: CollectorConfig,
         keys: KeyRing,
         user_ids: UserIds,
-        store: SubmissionStore,
+        store: WatchedStore,
         limiter: RateLimiter,
         now: Callable[[], datetime],
     ) -> None:
