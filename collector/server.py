@@ -11,6 +11,7 @@ time and checks after each step whether it may stop.
 from __future__ import annotations
 
 import logging
+import resource
 import signal
 import time
 from typing import Any, cast
@@ -34,6 +35,9 @@ _LOOP_STEP_SECONDS = 0.5
 # Waitress refuses bodies over this itself (JSON 413 via JsonErrorTask) before the app sees
 # them; below it the app reads the body and applies max_body_bytes. nginx should cap earlier.
 _WAITRESS_BODY_FACTOR = 16
+# Open files besides the connections: stdio, the listeners, waitress's wake-up pipe, logs.
+# Each worker thread adds up to two more while it saves (the temp file, its folder).
+_SPARE_FILES = 32
 
 Server = MultiSocketServer | BaseWSGIServer
 """What ``create_server`` returns: one listener, or several when a host name has several IPs."""
@@ -51,6 +55,7 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
     port = settings.port if port is None else port
     if not 0 <= port <= 65535:
         raise UserError(f"--port: expected a port number from 0 to 65535, got {port}")
+    _check_open_files(settings)
     configure_logging()
     app = build_wsgi_app(settings)
     try:
@@ -59,6 +64,10 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
             host=host,
             port=port,
             threads=settings.threads,
+            # Without nginx in front, these bound what clients that send nothing can hold.
+            connection_limit=settings.connection_limit,
+            channel_timeout=settings.connection_timeout,
+            cleanup_interval=max(1, settings.connection_timeout // 2),
             max_request_body_size=settings.max_body_bytes * _WAITRESS_BODY_FACTOR,
             ident="collector",
             # X-Forwarded-For is judged by the app against collector.trusted_proxies;
@@ -79,6 +88,22 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
         if "change-me" in secret:
             log.warning("submission key %r still has its example secret: set a real one", name)
     return GracefulRunner(server).run()
+
+
+def _check_open_files(settings: CollectorConfig) -> None:
+    """Refuse a connection limit the process could not open files for.
+
+    Past the limit on open files, ``accept`` fails (waitress logs it and tries again at once)
+    and so does every save, so a full house would look like a broken disk.
+    """
+    needed = settings.connection_limit + 2 * settings.threads + _SPARE_FILES
+    allowed, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if allowed != resource.RLIM_INFINITY and needed > allowed:
+        raise UserError(
+            f"collector.connection_limit {settings.connection_limit} needs about {needed} open"
+            f" files, but this process may open only {allowed} (ulimit -n; systemd:"
+            " LimitNOFILE=): raise that or lower the limit"
+        )
 
 
 class JsonErrorTask(ErrorTask):
@@ -134,7 +159,8 @@ class GracefulRunner:
             break
 
     def _step(self) -> None:
-        wasyncore.loop(timeout=_LOOP_STEP_SECONDS, map=self.socket_map, count=1)
+        # poll, not select: select cannot watch file numbers past 1024 (FD_SETSIZE)
+        wasyncore.loop(timeout=_LOOP_STEP_SECONDS, use_poll=True, map=self.socket_map, count=1)
 
     def _channels(self) -> list[HTTPChannel]:
         return [item for item in self.socket_map.values() if isinstance(item, HTTPChannel)]

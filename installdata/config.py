@@ -104,6 +104,12 @@ class CollectorConfig:
         [], Networks(), "peers whose `X-Forwarded-For` is believed, e.g. `[127.0.0.1]`"
     )
     threads: int = option(8, Integer(1), "worker threads of the WSGI server")
+    connection_limit: int = option(
+        500, Integer(10), "most client connections open at once (each holds a file descriptor)"
+    )
+    connection_timeout: int = option(
+        30, Integer(1), "seconds a connection may send nothing before it is closed"
+    )
     retention_days: int | None = option(
         None, OrNull(Integer(1)), "`collector prune` deletes submissions older than this"
     )
