@@ -3,7 +3,10 @@
 Waitress is multi-threaded in one process, which is what the in-memory rate limiter needs.
 On SIGTERM or SIGINT the listening socket is closed at once (no new connections), requests
 already received are finished and their responses flushed (for up to DRAIN_SECONDS, or until
-a second signal), idle keep-alive connections are dropped, and the process exits 0.
+a second signal), idle keep-alive connections are dropped, and the process exits 0. A client
+still sending its request (or receiving its answer) is waited for only while it moves: one
+that sends nothing for STALL_SECONDS (counted from the signal at the earliest) is dropped, so
+a few half-sent requests cannot hold every restart for the whole drain.
 Waitress itself has no such drain, so this module runs waitress's event loop one step at a
 time and checks after each step whether it may stop.
 """
@@ -31,6 +34,7 @@ from installdata.errors import UserError
 log = logging.getLogger("collector")
 
 DRAIN_SECONDS = 30  # longest wait for in-flight requests after a stop signal
+STALL_SECONDS = 5  # a half-sent request (or half-read answer) idle this long is not waited for
 _LOOP_STEP_SECONDS = 0.5
 # Waitress refuses bodies over this itself (JSON 413 via JsonErrorTask) before the app sees
 # them; below it the app reads the body and applies max_body_bytes. nginx should cap earlier.
@@ -142,8 +146,13 @@ class GracefulRunner:
         for listener in _listeners(self.socket_map):
             wasyncore.dispatcher.close(listener)  # keeps the trigger that wakes the loop
         deadline = time.monotonic() + DRAIN_SECONDS
+        stopped_at = time.time()  # the clock of waitress's last_activity
         self._step()  # read what already arrived, so a request half-received counts as busy
-        while self._busy() and time.monotonic() < deadline and self.stop_signals < 2:
+        while (
+            any(_worth_waiting_for(channel, stopped_at) for channel in self._channels())
+            and time.monotonic() < deadline
+            and self.stop_signals < 2
+        ):
             self._step()
         unfinished = sum(1 for channel in self._channels() if _channel_busy(channel))
         if unfinished:
@@ -164,9 +173,6 @@ class GracefulRunner:
 
     def _channels(self) -> list[HTTPChannel]:
         return [item for item in self.socket_map.values() if isinstance(item, HTTPChannel)]
-
-    def _busy(self) -> bool:
-        return any(_channel_busy(channel) for channel in self._channels())
 
     def _shut_down(self) -> None:
         self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
@@ -191,6 +197,15 @@ def _listeners(socket_map: dict[int, Any]) -> list[BaseWSGIServer]:
 def _channel_busy(channel: HTTPChannel) -> bool:
     """A request is being received, waits, runs, or its response is not yet sent."""
     return bool(channel.requests or channel.request is not None or channel.total_outbufs_len)
+
+
+def _worth_waiting_for(channel: HTTPChannel, stopped_at: float) -> bool:
+    """A request is being handled, or is still moving in or out (see STALL_SECONDS)."""
+    if channel.requests:  # received whole: the app runs it, or it waits for a worker thread
+        return True
+    if not _channel_busy(channel):
+        return False
+    return time.time() - max(channel.last_activity, stopped_at) < STALL_SECONDS
 
 
 def _listening_urls(server: Server) -> list[str]:

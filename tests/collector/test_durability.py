@@ -21,8 +21,7 @@ from unittest.mock import ANY
 import pytest
 
 from installdata.storage import SUBMISSION_ID_PATTERN
-from support import REPO_ROOT
-from support.collector_process import RunningCollector, StartCollector
+from support.collector_process import RunningCollector, StartCollector, injected_env
 from support.files import payload, read_records
 from support.web import get_json, post_json
 
@@ -238,18 +237,10 @@ os.write = _write
 """
 
 
-def injecting(tmp_path: Path, code: str, **env: str) -> dict[str, str]:
-    """The environment that loads ``code`` into a collector as it starts, plus ``env``."""
-    inject = tmp_path / "inject"
-    inject.mkdir()
-    (inject / "sitecustomize.py").write_text(code)
-    return {"PYTHONPATH": os.pathsep.join([str(inject), str(REPO_ROOT)]), **env}
-
-
 def faulty_disk(tmp_path: Path) -> tuple[dict[str, str], Path]:
     """The environment that loads FAULTY_DISK into a collector, and its flag file."""
     flag = tmp_path / "disk-is-full"
-    return injecting(tmp_path, FAULTY_DISK, FAULTY_DISK_FLAG=str(flag)), flag
+    return injected_env(tmp_path, FAULTY_DISK, FAULTY_DISK_FLAG=str(flag)), flag
 
 
 def test_a_disk_filling_mid_write_gets_503_and_the_service_recovers(
@@ -313,7 +304,7 @@ def test_healthz_probes_the_disk_at_most_once_every_few_seconds(
     tmp_path: Path, start_collector: StartCollector
 ) -> None:
     probes = tmp_path / "probes.log"
-    running = start_collector(env=injecting(tmp_path, COUNT_PROBES, PROBE_LOG=str(probes)))
+    running = start_collector(env=injected_env(tmp_path, COUNT_PROBES, PROBE_LOG=str(probes)))
     before = probes.read_text().count("probe")
     assert before >= 1  # the start-up check of the test harness
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import socket
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +25,7 @@ from support.collector_process import (
     RunningCollector,
     StartCollector,
     collector_env,
+    injected_env,
     serve_command,
     write_config,
 )
@@ -34,15 +38,17 @@ PATIENCE = 15  # seconds a well-behaved client waits for each answer
 
 
 @contextmanager
-def stalled_crowd(running: RunningCollector, count: int) -> Iterator[list[socket.socket]]:
-    """``count`` connections that each sent a partial request and then nothing; closed after."""
+def stalled_crowd(
+    running: RunningCollector, count: int, start: bytes = PARTIAL_REQUEST
+) -> Iterator[list[socket.socket]]:
+    """``count`` connections that each sent ``start`` and then nothing; closed after."""
     address = urlsplit(running.url)
     crowd: list[socket.socket] = []
     try:
         for _ in range(count):
             connection = socket.create_connection((address.hostname, address.port), timeout=30)
             crowd.append(connection)
-            connection.sendall(PARTIAL_REQUEST)
+            connection.sendall(start)
         yield crowd
     finally:
         for connection in crowd:
@@ -107,3 +113,64 @@ def test_a_connection_limit_above_the_open_files_limit_is_refused(tmp_path: Path
         "error: collector.connection_limit 500 needs about 540 open files, but this process"
         " may open only 256 (ulimit -n; systemd: LimitNOFILE=): raise that or lower the limit"
     ]
+
+
+# --- a stop signal ---------------------------------------------------------------------------
+
+# Loaded into the collector: while the flag file exists, the next fsync (of a submission being
+# saved) first says so in FLAG.started, then takes 3 seconds: a request still being handled.
+SLOW_SAVE = """
+import os, time
+
+_flag = os.environ["SLOW_SAVE_FLAG"]
+_real_fsync = os.fsync
+
+
+def _fsync(fd):
+    if os.path.exists(_flag):
+        os.unlink(_flag)
+        open(_flag + ".started", "w").close()
+        time.sleep(3)
+    return _real_fsync(fd)
+
+
+os.fsync = _fsync
+"""
+
+
+def test_a_stop_signal_finishes_requests_being_handled_but_not_stalled_ones(
+    tmp_path: Path, start_collector: StartCollector
+) -> None:
+    flag = tmp_path / "slow-save"
+    running = start_collector(env=injected_env(tmp_path, SLOW_SAVE, SLOW_SAVE_FLAG=str(flag)))
+    half_body = f"{PARTIAL_REQUEST.decode()}Content-Length: 100\r\n\r\n{{".encode()
+    answers: list[tuple[int, object, object]] = []
+
+    def submit() -> None:
+        body = payload(workshop_id="in flight")
+        answers.append(post_json(running.url + SUBMIT, body, key=running.key, timeout=60))
+
+    with stalled_crowd(running, 2), stalled_crowd(running, 1, half_body):
+        time.sleep(1)  # let the server read the three starts; ordering only, nothing is timed
+        flag.touch()
+        submitting = threading.Thread(target=submit)
+        submitting.start()
+        wait_for_file(Path(f"{flag}.started"))
+        running.process.send_signal(signal.SIGTERM)
+
+        submitting.join(timeout=60)
+        # well before the 30 s drain: the three that send nothing are not waited for
+        assert running.process.wait(timeout=15) == 0, running.logs()
+
+    ((status, _, answer),) = answers
+    assert status == 200, answer
+    (stored,) = running.submission_files()
+    assert json.loads(stored.read_text())["user_system_info"]["workshop_id"] == "in flight"
+    assert "stopped with 3 requests unfinished" in running.logs()
+
+
+def wait_for_file(path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.05)
