@@ -18,12 +18,12 @@ from typing import Any
 import bottle
 import orjson
 
-from collector.clientip import client_ip, rate_limit_key
+from collector.clientip import client_ip
 from collector.health import WatchedStore
 from collector.ids import UserIds, load_id_secret, new_submission_id
 from collector.keys import KeyRing, MissingKey, WrongKey, presented_key
 from collector.openapi import SUBMISSION_PATHS, openapi_document
-from collector.ratelimit import RateDecision, RateLimiter
+from collector.ratelimit import RateDecision, RateLimits
 from collector.validation import InvalidBody, parse_body, submission_schema, validate_submission
 from installdata.config import CollectorConfig
 from installdata.record import make_record
@@ -48,7 +48,7 @@ def create_app(
     config: CollectorConfig,
     *,
     store: SubmissionStore | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: RateLimits | None = None,
     user_ids: UserIds | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> bottle.Bottle:
@@ -63,8 +63,11 @@ def create_app(
         user_ids=user_ids or UserIds(load_id_secret(config.id_secret, config.id_secret_file)),
         store=WatchedStore(store or SubmissionStore(config.submissions_dir), config.max_body_bytes),
         limiter=limiter
-        or RateLimiter(
-            config.rate_limit.requests, config.rate_limit.per_seconds, config.rate_limit.max_clients
+        or RateLimits(
+            config.rate_limit.requests,
+            config.rate_limit.per_seconds,
+            config.rate_limit.max_clients,
+            config.rate_limit.overrides,
         ),
         now=now or (lambda: datetime.now(timezone.utc)),
     )
@@ -109,7 +112,7 @@ class Submissions:
         keys: KeyRing,
         user_ids: UserIds,
         store: WatchedStore,
-        limiter: RateLimiter,
+        limiter: RateLimits,
         now: Callable[[], datetime],
     ) -> None:
         self.config = config
@@ -149,13 +152,12 @@ class Submissions:
             raise ApiError(429, f"too many submissions; retry in {decision.retry_after} seconds")
 
     def _client(self, environ: dict[str, Any]) -> str:
-        """Whom the rate limit counts: the client's address (IPv6: its /64)."""
-        client = client_ip(
+        """Whom the rate limit counts: the client's address, behind trusted proxies."""
+        return client_ip(
             environ.get("REMOTE_ADDR", ""),
             environ.get("HTTP_X_FORWARDED_FOR"),
             self.config.trusted_proxies,
         )
-        return rate_limit_key(client)
 
     def _check_key(self, environ: dict[str, Any]) -> str:
         presented = presented_key(

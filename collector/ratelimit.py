@@ -14,6 +14,10 @@ is dropped for free; when the table is still full, the least recently seen clien
 forgotten (it gets a fresh budget if it comes back). That is the trade-off: under a flood of
 more than ``max_clients`` distinct addresses the quietest clients may be forgiven early, but
 memory never grows and a busy client, being recently seen, is never the one evicted.
+
+``RateLimits`` is what the app asks: one limiter for everyone, and one more for each network
+of ``collector.rate_limit.overrides`` (a workshop room behind one NAT address), whose clients
+each get that network's number of requests instead.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from collector.clientip import IPNetwork, parse_ip, rate_limit_key
 
 # Absorbs float rounding of ``per_seconds / requests`` (e.g. 10 / 3) at exact boundaries.
 _EPSILON = 1e-9
@@ -123,3 +129,36 @@ class RateLimiter:
                 return
         while len(self._tats) > self.max_clients:
             self._tats.popitem(last=False)
+
+
+class RateLimits:
+    """The limiter for each client address: its override network's, or the default one."""
+
+    def __init__(
+        self,
+        requests: int,
+        per_seconds: int,
+        max_clients: int,
+        overrides: Sequence[tuple[IPNetwork, int]] = (),
+    ) -> None:
+        self.default = RateLimiter(requests, per_seconds, max_clients)
+        self.overrides = [  # the most specific network first, as the config gives them
+            (network, RateLimiter(budget, per_seconds, max_clients))
+            for network, budget in overrides
+        ]
+
+    def hit(self, client: str) -> RateDecision:
+        """Count one request of the client at address ``client`` (an IPv6 one by its /64)."""
+        return self._limiter(client).hit(rate_limit_key(client))
+
+    def refund(self, client: str) -> RateDecision:
+        """Give back one request of ``client`` (see ``RateLimiter.refund``)."""
+        return self._limiter(client).refund(rate_limit_key(client))
+
+    def _limiter(self, client: str) -> RateLimiter:
+        if self.overrides:
+            address = parse_ip(client)
+            for network, limiter in self.overrides:
+                if address is not None and address in network:
+                    return limiter
+        return self.default

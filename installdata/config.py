@@ -27,11 +27,13 @@ from pathlib import Path
 import yaml
 
 from installdata.options import (
+    Budgets,
     ConfigError,
     FilePath,
     Flag,
     Integer,
     IPNetwork,
+    NetworkBudgets,
     Networks,
     OrNull,
     Port,
@@ -66,6 +68,9 @@ class RateLimitConfig:
     per_seconds: int = option(3600, Integer(1), "... per this many seconds")
     max_clients: int = option(
         100_000, Integer(1), "most client IPs tracked at once (bounds memory under a flood)"
+    )
+    overrides: Budgets = option(
+        {}, NetworkBudgets(), "another `requests` for each IP of a network, e.g. a workshop's NAT"
     )
 
 

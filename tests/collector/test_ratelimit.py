@@ -306,3 +306,23 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
     assert post_as("6.6.6.6, 198.51.100.1")[0] == 429
     assert post_as("198.51.100.2") == (200, 1)
     assert post_as("[2001:db8::7]:5555") == (200, 1)
+
+
+def test_a_workshop_network_can_be_given_a_larger_budget(start_collector: StartCollector) -> None:
+    running = start_collector(
+        rate_limit={"requests": 2, "overrides": {"203.0.113.0/24": 5, "2001:db8::/48": 3}},
+        trusted_proxies=["127.0.0.1"],
+    )
+
+    def statuses(client: str, count: int) -> list[tuple[int, int]]:
+        answers = [
+            post_json(running.url + SUBMIT, BODY, key=running.key, headers={"X-Forwarded-For": c})
+            for c in [client] * count
+        ]
+        return [(status, rate_headers(headers)[0]) for status, headers, _ in answers]
+
+    # the room behind one NAT address gets 5; each address of the network its own 5
+    assert statuses("203.0.113.7", 6) == [(200, 5)] * 5 + [(429, 5)]
+    assert statuses("203.0.113.8", 1) == [(200, 5)]
+    assert statuses("2001:db8:0:1::9", 4) == [(200, 3)] * 3 + [(429, 3)]
+    assert statuses("198.51.100.1", 3) == [(200, 2)] * 2 + [(429, 2)]  # everyone else: 2

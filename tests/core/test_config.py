@@ -74,6 +74,15 @@ def test_relative_paths_resolve_against_config_folder_not_cwd(tmp_path: Path, mo
         ),
         ("collector:\n  allow_anonymous: 'yes'\n", "collector.allow_anonymous: expected true"),
         ("collector:\n  trusted_proxies: [not-an-ip]\n", "collector.trusted_proxies: expected"),
+        (
+            "collector:\n  rate_limit:\n    overrides: {room-12: 500}\n",
+            "collector.rate_limit.overrides: expected IP networks such as 203.0.113.0/24",
+        ),
+        (
+            "collector:\n  rate_limit:\n    overrides: {203.0.113.0/24: 0}\n",
+            "collector.rate_limit.overrides.203.0.113.0/24: expected an integer >= 1, got 0",
+        ),
+        ("collector:\n  rate_limit:\n    overrides: [1]\n", "overrides: expected a mapping"),
         ("collector:\n  keys:\n    demo: short\n", "collector.keys.demo: expected a secret"),
         ("collector:\n  keys_file: missing.yaml\n", "collector.keys_file: file not found"),
         ("collector:\n  retention_days: 0\n", "collector.retention_days: expected an integer >= 1"),
@@ -165,7 +174,7 @@ def test_unknown_key_lists_the_known_keys_of_its_section(tmp_path: Path) -> None
         load_config(write(tmp_path, "collector:\n  rate_limit:\n    request: 5\n"), environ={})
     assert str(refused.value) == (
         "collector.rate_limit.request: unknown key"
-        " (known keys here: max_clients, per_seconds, requests)"
+        " (known keys here: max_clients, overrides, per_seconds, requests)"
     )
 
 
