@@ -20,6 +20,7 @@ environment variable (``name=secret,other=secret2``); the user-id signing secret
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -173,10 +174,15 @@ def _keys_from_file(path: Path) -> dict[str, str]:
     return Secrets().check(f"keys_file {path}", data, path.parent)
 
 
+# In PyYAML's problem text, a quoted name it found (an alias, a tag) may be a secret that
+# starts with * or !; one or two quoted characters, or a '<token>' of its own, are not.
+_QUOTED_NAME = re.compile(r"'(?!<)[^']{3,}'")
+
+
 def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """What PyYAML found and where, without its dump of the offending text."""
+    """What PyYAML found and where, without its dump of the offending text or names in it."""
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or _one_line(exc)
+    problem = _QUOTED_NAME.sub("'...'", getattr(exc, "problem", None) or _one_line(exc))
     return (
         problem if mark is None else f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
     )

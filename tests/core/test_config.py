@@ -190,13 +190,33 @@ def test_null_means_off_where_an_option_allows_it(tmp_path: Path) -> None:
     assert (c.keys_file, c.retention_days, c.trusted_proxies, c.keys) == (None, None, (), {})
 
 
-def test_keys_file_that_is_not_yaml_is_reported_without_its_text(tmp_path: Path) -> None:
-    (tmp_path / "keys.yaml").write_text("demo: the-secret-value: oops\n")
-    path = write(tmp_path, "collector:\n  keys_file: keys.yaml\n")
-    with pytest.raises(ConfigError, match=r"collector\.keys_file: .* is not valid YAML") as refused:
+@pytest.mark.parametrize(
+    "line",
+    [
+        "demo: the-secret-value: oops",  # PyYAML would quote the line
+        "demo: *the-secret-value",  # ... the name of an undefined alias
+        "demo: !the-secret-value",  # ... the tag it cannot construct
+        "demo: !!python/object:the-secret-value {}",
+    ],
+    ids=["line", "alias", "tag", "python tag"],
+)
+@pytest.mark.parametrize("where", ["keys_file", "config.yaml"])
+def test_yaml_errors_never_show_the_text_they_stumbled_on(
+    tmp_path: Path, line: str, where: str
+) -> None:
+    if where == "keys_file":
+        (tmp_path / "keys.yaml").write_text(line + "\n")
+        path = write(tmp_path, "collector:\n  keys_file: keys.yaml\n")
+        where = r"collector\.keys_file: .*"
+    else:
+        path = write(tmp_path, "collector:\n  keys:\n    " + line + "\n")
+        where = r"config\.yaml"
+    with pytest.raises(
+        ConfigError, match=where + r" is not valid YAML: .*\(line \d+, column \d+\)$"
+    ) as bad:
         load_config(path, environ={})
-    assert "the-secret-value" not in str(refused.value)  # PyYAML would quote the line
-    assert "\n" not in str(refused.value)
+    assert "the-secret-value" not in str(bad.value)
+    assert "\n" not in str(bad.value)
 
 
 def test_short_secrets_are_refused_without_the_secret(tmp_path: Path) -> None:
