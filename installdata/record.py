@@ -46,11 +46,6 @@ def is_name(text: str) -> bool:
     return not text.isspace() and text != ""
 
 
-def are_names(texts: Sequence[str]) -> bool:
-    """``is_name`` of each of ``texts``, without a Python call per text (the reader's hot path)."""
-    return all(texts) and not any(map(str.isspace, texts))
-
-
 class Record(TypedDict, total=False):
     """One submission file. ``user_id`` may be absent: the file is then its own user."""
 
