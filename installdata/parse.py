@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from installdata.record import SYSTEM_INFO_FIELDS
+from installdata.record import SYSTEM_INFO_FIELDS, is_name
 
 SYSTEM_FIELDS = (
     "system",
@@ -100,7 +100,7 @@ def _problem(entries: list[Any], key: str) -> str | None:
         if type(entry) is not dict:
             return f"{key}[{number}] is not an object"
         name = entry.get("name")
-        if type(name) is not str or not name.strip():
+        if type(name) is not str or not is_name(name):
             return f"{key}[{number}].name is not a non-empty string"
         for field_name in ("version", "error_description"):
             if type(entry.get(field_name)) not in _TEXT_TYPES:
@@ -162,7 +162,7 @@ def parse_file(raw: bytes, path: str) -> Parsed:
     successful = file.successful_installs or []
     listed = successful + (file.failed_installs or [])
     names = list(map(str.strip, map(_NAME, listed)))
-    if not all(names):
+    if not all(names):  # a stripped name is "" exactly when it fails is_name (cheaper here)
         return _parse_checked(raw, path)  # to name the entry without a name
     info: msgspec.Struct | None = file.user_system_info
     fields = (file.submission_id, file.user_id, received_ns)
