@@ -13,7 +13,7 @@ pages are rendered by worker processes while later pages are still being aggrega
 
 The build only ever reads the submissions folder. Files it cannot use are skipped, counted
 and named on stderr, and the build goes on; a failure while writing leaves the published
-site as it was and exits non-zero.
+site as it was and exits non-zero. It publishes only over a site it made (generator/publish.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from generator.publish import publish_site
+from generator.publish import check_target, publish_site
 from installdata.config import GeneratorConfig
 from installdata.errors import UserError
 from installdata.read import Reading
@@ -88,6 +88,7 @@ def build_site(
     submissions_dir = submissions_dir or config.submissions_dir
     site_dir = (site_dir or config.site_dir).resolve()  # a symlinked site: publish its target
     _check_folders(submissions_dir, site_dir)
+    check_target(site_dir)  # now, not after minutes of reading
     now = build_time()
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     progress = sys.stderr.isatty()
