@@ -1,13 +1,15 @@
 """Publishing deletes only what this generator made: the rules of docs/generator.md.
 
 The site folder is replaced only if it is absent, empty, or a site this generator published
-(its marker inside); leftovers of killed builds are removed only when provably its own.
+(its marker inside); a report much smaller than the published one is refused unless
+``--allow-shrink``; leftovers of killed builds are removed only when provably its own.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -166,6 +168,80 @@ def test_a_site_that_became_foreign_during_the_build_is_not_swapped_out(tmp_path
 
     assert [p.name for p in site.iterdir()] == ["private.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+# --- not a much smaller report over a bigger one --------------------------------------------
+
+
+def refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Build again, which must be refused and change nothing; the error it printed."""
+    published = snapshot(tmp_path / "site")
+    capsys.readouterr()
+
+    assert build(tmp_path) == 2
+
+    assert snapshot(tmp_path / "site") == published
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "site", "submissions"]
+    return capsys.readouterr().err
+
+
+def test_an_empty_or_unmounted_submissions_folder_does_not_replace_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(tmp_path / "submissions", 4)
+    assert build(tmp_path) == 0
+    shutil.rmtree(tmp_path / "submissions")
+    (tmp_path / "submissions").mkdir()  # what an unmounted mount point looks like
+
+    assert refused(tmp_path, capsys) == (
+        f"error: refusing to publish an empty report over {tmp_path / 'site'}, which counts 4 "
+        f"submissions: no submission file found in {tmp_path / 'submissions'} (is it mounted?); "
+        "nothing was changed (--allow-shrink publishes it anyway)\n"
+    )
+    assert build(tmp_path, "--allow-shrink") == 0
+    assert submissions_counted(tmp_path / "site") == 0
+
+
+def test_no_submission_file_over_a_site_of_unknown_count_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "submissions").mkdir()
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / MARKER).write_text("")  # a generated site whose index.json is gone
+    (tmp_path / "config.yaml").write_text("generator: {}\n")
+
+    assert refused(tmp_path, capsys).startswith(
+        f"error: refusing to publish an empty report over {tmp_path / 'site'}: no submission"
+    )
+
+
+def test_fewer_than_half_the_published_submissions_is_refused_half_is_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(tmp_path / "submissions" / "kept", 4)
+    fill(tmp_path / "submissions" / "lost", 5)
+    assert build(tmp_path) == 0
+    shutil.rmtree(tmp_path / "submissions" / "lost")
+
+    assert refused(tmp_path, capsys) == (
+        f"error: refusing to publish a report of 4 submissions over {tmp_path / 'site'}, which "
+        f"counts 9 (fewer than half: is {tmp_path / 'submissions'} complete?); nothing was "
+        "changed (--allow-shrink publishes it anyway)\n"
+    )
+    fill(tmp_path / "submissions" / "back", 1)
+    assert build(tmp_path) == 0  # 5 of 9: not fewer than half
+    assert submissions_counted(tmp_path / "site") == 5
+
+
+def test_a_first_build_of_an_empty_folder_publishes_an_empty_report(tmp_path: Path) -> None:
+    (tmp_path / "submissions").mkdir()
+    (tmp_path / "site").mkdir()
+
+    assert build(tmp_path) == 0
+    assert submissions_counted(tmp_path / "site") == 0
+    assert build(tmp_path) == 0  # nothing over nothing: nothing lost
+    assert build(tmp_path, site=tmp_path / "new-site") == 0
+    assert submissions_counted(tmp_path / "new-site") == 0
 
 
 # --- leftovers: only provably its own -------------------------------------------------------
