@@ -3,7 +3,7 @@
 Whenever it dies, no process of it may be left, the published site must be whole (the old
 one or the new one), and the next build must succeed and remove what the killed one left.
 The fault injection (20 kills at seeded random moments) used about 45 s of CPU time on a busy
-2-core machine: well under a minute on two quiet cores, hence only marked slow.
+2-core machine, so under a minute on two quiet cores; it is marked slow.
 """
 
 from __future__ import annotations
