@@ -223,6 +223,7 @@ def test_a_failed_swap_restores_the_old_site(
 ) -> None:
     site = tmp_path / "site"
     site.mkdir()
+    (site / publish.MARKER).write_text("")  # a site the generator published
     (site / "index.html").write_text("old")
     monkeypatch.setattr(publish, "_exchange", lambda a, b: False)  # take the two-rename path
     real_rename = os.rename
@@ -247,6 +248,7 @@ def test_publishing_swaps_in_the_new_site_whole(
 ) -> None:
     site = tmp_path / "site"
     site.mkdir()
+    (site / publish.MARKER).write_text("")  # a site the generator published
     (site / "stale.html").write_text("old")
     used: list[bool] = []
     real_exchange = publish._exchange
@@ -260,7 +262,7 @@ def test_publishing_swaps_in_the_new_site_whole(
     publish.publish_site(site, lambda staging: (staging / "index.html").write_text("new"))
 
     assert used == [exchange and sys.platform.startswith("linux")]
-    assert [p.name for p in site.iterdir()] == ["index.html"]
+    assert sorted(p.name for p in site.iterdir()) == [publish.MARKER, "index.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
