@@ -86,7 +86,10 @@ def remove_submission_files(root: Path, paths: Iterable[Path]) -> int:
             removed += 1
             folders.add(folder)
         for folder in sorted(folders, key=lambda f: f.count(os.sep) if f else -1, reverse=True):
-            submissions.sync(folder)
+            try:
+                submissions.sync(folder)
+            except FileNotFoundError:
+                continue  # emptied and removed by a concurrent forget or prune, which syncs
             # rmdir refuses a folder that is not empty, so a file the collector is saving
             # right now is never lost (its save re-creates the day folder if need be).
             if folder:
