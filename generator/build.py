@@ -11,10 +11,12 @@ Stages overlap where that saves time: the readers start first, as lean forked pr
 this process imports the rest of the pipeline (pandas, Jinja, matplotlib) while they work; and
 pages are rendered by worker processes while later pages are still being aggregated.
 
-The build only ever reads the submissions folder. Files it cannot use are skipped, counted
-and named on stderr, and the build goes on; a failure while writing leaves the published
-site as it was and exits non-zero. It publishes only over a site it made (generator/publish.py),
-and not a report of far fewer submissions than the published one (``refuse_shrinking``).
+The build only ever reads the submissions folder. Files it cannot use (and folders it cannot
+list, links, FIFOs, files over ``generator.max_file_bytes``) are skipped, counted and named
+on stderr, escaped (installdata/printing.py), and the build goes on; a failure while
+writing leaves the published site as it was and exits non-zero. It publishes only over a
+site it made (generator/publish.py), and not a report of far fewer submissions than the
+published one (``refuse_shrinking``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 from generator.publish import check_target, publish_site
 from installdata.config import GeneratorConfig
 from installdata.errors import UserError
+from installdata.printing import shown
 from installdata.read import Reading
 
 SHOW_SKIPPED = 20
@@ -51,11 +54,14 @@ class Summary:
     def lines(self, site_dir: Path) -> list[str]:
         """The summary for stderr: one line of figures, then each skipped file and why."""
         lines = [
-            f"built {site_dir}: read {self.files_read} files, skipped {len(self.skipped)}, "
+            f"built {shown(site_dir)}: read {self.files_read} files, skipped {len(self.skipped)}, "
             f"{self.people} people, {self.pages} pages ({self.files_written} files) "
             f"in {self.seconds:.1f} s"
         ]
-        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped[:SHOW_SKIPPED]]
+        lines += [
+            f"  skipped {shown(path)}: {shown(reason)}"
+            for path, reason in self.skipped[:SHOW_SKIPPED]
+        ]
         if len(self.skipped) > SHOW_SKIPPED:
             lines.append(f"  ... and {len(self.skipped) - SHOW_SKIPPED} more skipped files")
         return lines
@@ -140,7 +146,9 @@ def build_site(
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     progress = sys.stderr.isatty()
 
-    with Reading(submissions_dir, progress=progress) as reading:
+    with Reading(
+        submissions_dir, progress=progress, max_file_bytes=config.max_file_bytes
+    ) as reading:
         # The readers are working; import the rest now (about 1 s of CPU, see the docstring).
         import pandas as pd
 

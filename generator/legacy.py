@@ -32,6 +32,7 @@ from tqdm import tqdm
 from installdata.errors import UserError
 from installdata.listing import find_submission_files
 from installdata.people import normalise_workshop
+from installdata.printing import shown
 from installdata.record import SYSTEM_INFO_FIELDS, Record, make_record
 from installdata.storage import StorageError, SubmissionExistsError, SubmissionStore
 
@@ -321,7 +322,7 @@ def import_legacy(db: Path, submissions: Path, zone: ZoneInfo) -> ImportReport:
     except sqlite3.Error as exc:
         raise UserError(f"cannot read legacy database {db}: {exc}") from None
     except StorageError as exc:
-        raise UserError(f"cannot write into {submissions}: {exc}") from None
+        raise UserError(f"cannot write into {shown(submissions)}: {exc}") from None
     finally:
         conn.close()
     return report
@@ -333,7 +334,7 @@ def _stored_ids(submissions: Path) -> set[str]:
     try:
         return {path.stem for path in find_submission_files(submissions)}
     except OSError as exc:
-        raise UserError(f"cannot read {submissions}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot read {shown(submissions)}: {exc.strerror or exc}") from None
 
 
 def _zone(name: str) -> ZoneInfo:

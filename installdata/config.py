@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from installdata.folder import MAX_FILE_BYTES
 from installdata.options import (
     Budgets,
     ConfigError,
@@ -133,6 +134,12 @@ class GeneratorConfig:
     title: str = option("Installation test results", Text(), "the site's title")
     min_workshop_participants: int = option(
         1, Integer(1), "smaller workshops get no page of their own (public sites: 3 or more)"
+    )
+    max_file_bytes: int = option(
+        MAX_FILE_BYTES,
+        Integer(1024),
+        "larger submission files are skipped unread, by the build and by `collector forget`"
+        " and `prune` too",
     )
 
 

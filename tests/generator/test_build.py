@@ -17,7 +17,7 @@ from installdata.config import GeneratorConfig
 from installdata.errors import UserError
 from support.commands import run_python
 from support.crawl import site_files
-from support.files import write_raw, write_submission
+from support.files import refuse_listing, write_raw, write_submission
 
 EPOCH = "1795000000"  # 2026-11-18T11:06:40Z
 
@@ -353,3 +353,42 @@ def test_a_symlinked_site_folder_is_published_through_the_link(tmp_path: Path) -
     assert (tmp_path / "site").is_symlink()
     assert (tmp_path / "real-site" / "index.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["real-site", "site", "submissions"]
+
+
+def test_a_name_with_a_newline_cannot_forge_a_line_of_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(tmp_path / "submissions")
+    forged = "x.json: broken\n  skipped everything else.json"
+    write_raw(tmp_path / "submissions" / "bad", forged, b"{")
+    write_raw(tmp_path / "submissions" / "bad", os.fsdecode(b"\xff\x1b[2J.json"), b"{")
+
+    assert build.build_site(config(tmp_path)) == 0
+
+    lines = capsys.readouterr().err.splitlines()
+    assert "read 10 files, skipped 5, 4 people, " in lines[0]
+    assert len(lines) == 6  # the figures, and one line per skipped file
+    bad = tmp_path / "submissions" / "bad"
+    assert f"  skipped {bad}/\\xff\\x1b[2J.json: not valid UTF-8 JSON (unexpected end of data)" in (
+        lines
+    )
+    assert f"  skipped {bad}/x.json: broken\\n  skipped everything else.json: not valid " in (
+        "\n".join(lines)
+    )
+
+
+def test_a_folder_the_build_cannot_list_is_named_and_the_build_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Root may read any folder, so the refusal a mode-700 ``lost+found`` gives other users is
+    made by ``os.scandir`` (tests/core/test_hostile_folder.py runs the real one as nobody)."""
+    fill(tmp_path / "submissions")
+    lost = tmp_path / "submissions" / "lost+found"
+    lost.mkdir(mode=0o700)
+    refuse_listing(monkeypatch, lost)
+
+    assert build.build_site(config(tmp_path)) == 0
+
+    lines = capsys.readouterr().err.splitlines()
+    assert "read 9 files, skipped 4, 4 people, " in lines[0]
+    assert f"  skipped {lost}: cannot list this folder: Permission denied" in lines
