@@ -83,11 +83,13 @@ def _rule(pattern: str, replacement: str, clue: str = "") -> _Rule:
 
 # What identifies a person, removed before anything else looks at a message.
 _PRIVATE: list[_Rule] = [
+    # First: a name may look like an address in part ("C:\Users\ann@x.org (old)\"), and a
+    # placeholder put into it would end it there.
+    _rule(_HOME, r"\g<home><user>"),
     _rule(_EMAIL, "<email>", clue="@"),
     _rule(_USER_ID, "<id>"),
     _rule(_IPV6, "<ip>", clue=":"),  # before IPv4: "::ffff:10.0.0.7" is one address
     _rule(_IPV4, "<ip>", clue="."),
-    _rule(_HOME, r"\g<home><user>"),
     _rule(_TILDE_USER, "~<user>", clue="~"),
 ]
 

@@ -120,8 +120,9 @@ def test_a_user_name_with_spaces_is_removed_whole_on_every_path_style(
 # Generated names are spelled with letters no other part of the messages uses, so any of
 # them left in the result is a piece of a name. Names may hold what Windows allows in one.
 NAME_LETTERS = "qzjQZJøñß"
-NAME_WORD = st.text(alphabet=NAME_LETTERS + "'-.,;()", min_size=1, max_size=7).filter(
-    lambda word: any(letter in word for letter in NAME_LETTERS)
+NAME_WORD = st.text(alphabet=NAME_LETTERS + "0123456789'-.,;()@!#$%&^_`{}~=+[]", max_size=7)
+NAME_WORD = NAME_WORD.filter(lambda word: any(letter in word for letter in NAME_LETTERS)) | (
+    st.sampled_from(["jo@qz.org", "10.0.0.1", "~zed", "Qj~1"])  # what other rules replace
 )
 NAMES = st.lists(NAME_WORD, min_size=2, max_size=4).map(" ".join)
 # Each path style as (home folder, separator).
