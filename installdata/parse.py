@@ -22,7 +22,12 @@ import msgspec
 import orjson
 
 from installdata.folder import UnusableFile
-from installdata.record import SYSTEM_INFO_FIELDS, is_name
+from installdata.record import (
+    EARLIEST_RECEIVED_AT,
+    LATEST_RECEIVED_AT,
+    SYSTEM_INFO_FIELDS,
+    is_name,
+)
 
 SYSTEM_FIELDS = (
     "system",
@@ -49,9 +54,6 @@ ROW = (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-# Times are held as int64 nanoseconds (pandas' datetime64[ns]): about 1677 to 2262.
-_FIRST_TIME = datetime(1678, 1, 1, tzinfo=timezone.utc)
-_LAST_TIME = datetime(2261, 12, 31, tzinfo=timezone.utc)
 
 
 def _optional_str(value: Any, where: str) -> str | None:
@@ -73,7 +75,7 @@ def _parse_time(value: Any, mtime_ns: int) -> int:
         raise UnusableFile(f"received_at is not an ISO 8601 time: '{value[:40]}'") from None
     if moment.tzinfo is None:  # no zone written: the file-drop format's times are UTC
         moment = moment.replace(tzinfo=timezone.utc)
-    if not _FIRST_TIME <= moment <= _LAST_TIME:
+    if not EARLIEST_RECEIVED_AT <= moment <= LATEST_RECEIVED_AT:
         raise UnusableFile(f"received_at is out of range: '{value[:40]}'")
     return (moment - _EPOCH) // _MICROSECOND * 1000
 

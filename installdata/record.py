@@ -16,6 +16,12 @@ from typing import Any, TypedDict
 SCHEMA_VERSION = 1
 """The ``schema_version`` of every file this project writes."""
 
+EARLIEST_RECEIVED_AT = datetime(1678, 1, 1, tzinfo=timezone.utc)
+LATEST_RECEIVED_AT = datetime(2261, 12, 31, tzinfo=timezone.utc)
+"""The range of ``received_at`` the format supports. Readers hold times as int64
+nanoseconds (pandas' datetime64[ns]: about 1677 to 2262), so they skip a file outside it
+(``installdata.parse``) and no writer may write one."""
+
 SYSTEM_INFO_FIELDS = (
     "distribution_name",
     "distribution_version",

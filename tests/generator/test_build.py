@@ -157,10 +157,19 @@ def test_the_build_never_writes_to_the_submissions_folder(tmp_path: Path) -> Non
 def test_no_email_or_user_id_appears_anywhere_in_the_site(tmp_path: Path) -> None:
     fill(tmp_path / "submissions")
     write_submission(tmp_path / "submissions", user_id="user-dee", workshop_id="dee@example.org")
+    write_submission(  # Git Bash and forward-slash paths, user names with spaces
+        tmp_path / "submissions",
+        user_id="user-eve",
+        failed=["make"],
+        error="/c/Users/Eve Quarrington/bin/make: C:/Users/Eve Quarrington/AppData/make.exe "
+        "is not a valid Win32 application (HOME=/home/eve quarrington)",
+    )
 
     build.build_site(config(tmp_path))
 
     secrets = [
+        b"Quarrington",
+        b"quarrington",
         b"@example.org",  # every address of the test data (a URL like results.example.org is fine)
         b"Ann@",
         b"ann@",
@@ -169,6 +178,7 @@ def test_no_email_or_user_id_appears_anywhere_in_the_site(tmp_path: Path) -> Non
         b"user-bob",
         b"user-cy",
         b"user-dee",
+        b"user-eve",
     ]
     for name, content in site_files(tmp_path / "site").items():
         assert not [s for s in secrets if s in content], name
