@@ -117,7 +117,7 @@ def test_the_validator_and_the_reader_agree(name: str, listed: str, tmp_path) ->
     raw = path.read_bytes()
     for way in (parse.parse_file, parse._parse_checked):
         try:
-            way(raw, str(path))
+            way(raw, str(path), path.stat().st_mtime_ns)
             kept = True
         except parse.UnusableFile as unusable:
             kept = False
@@ -143,5 +143,5 @@ def test_the_collector_refuses_white_space_names_and_stores_nothing(
     status, _, answer = post_json(collector.url + SUBMIT, body, key=collector.key)
     assert status == 200, answer
     (stored,) = collector.submission_files()
-    _, entries = parse.parse_file(stored.read_bytes(), str(stored))
+    _, entries = parse.parse_file(stored.read_bytes(), str(stored), stored.stat().st_mtime_ns)
     assert [entry.name for entry in entries] == kept
