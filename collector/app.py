@@ -18,11 +18,12 @@ from typing import Any
 import bottle
 import orjson
 
-from collector.clientip import client_ip, rate_limit_key
+from collector.clientip import client_ip
+from collector.health import WatchedStore
 from collector.ids import UserIds, load_id_secret, new_submission_id
 from collector.keys import KeyRing, MissingKey, WrongKey, presented_key
 from collector.openapi import SUBMISSION_PATHS, openapi_document
-from collector.ratelimit import RateDecision, RateLimiter
+from collector.ratelimit import RateDecision, RateLimits
 from collector.validation import InvalidBody, parse_body, submission_schema, validate_submission
 from installdata.config import CollectorConfig
 from installdata.record import make_record
@@ -47,7 +48,7 @@ def create_app(
     config: CollectorConfig,
     *,
     store: SubmissionStore | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: RateLimits | None = None,
     user_ids: UserIds | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> bottle.Bottle:
@@ -60,10 +61,13 @@ def create_app(
         config,
         keys=KeyRing(config.keys, config.allow_anonymous),
         user_ids=user_ids or UserIds(load_id_secret(config.id_secret, config.id_secret_file)),
-        store=store or SubmissionStore(config.submissions_dir),
+        store=WatchedStore(store or SubmissionStore(config.submissions_dir), config.max_body_bytes),
         limiter=limiter
-        or RateLimiter(
-            config.rate_limit.requests, config.rate_limit.per_seconds, config.rate_limit.max_clients
+        or RateLimits(
+            config.rate_limit.requests,
+            config.rate_limit.per_seconds,
+            config.rate_limit.max_clients,
+            config.rate_limit.overrides,
         ),
         now=now or (lambda: datetime.now(timezone.utc)),
     )
@@ -107,8 +111,8 @@ class Submissions:
         config: CollectorConfig,
         keys: KeyRing,
         user_ids: UserIds,
-        store: SubmissionStore,
-        limiter: RateLimiter,
+        store: WatchedStore,
+        limiter: RateLimits,
         now: Callable[[], datetime],
     ) -> None:
         self.config = config
@@ -141,16 +145,19 @@ class Submissions:
         return _error(405, f"use POST to submit, not {bottle.request.method}")
 
     def _check_rate(self, environ: dict[str, Any]) -> None:
-        client = client_ip(
-            environ.get("REMOTE_ADDR", ""),
-            environ.get("HTTP_X_FORWARDED_FOR"),
-            self.config.trusted_proxies,
-        )
-        decision = self.limiter.hit(rate_limit_key(client))  # IPv6: per /64
+        decision = self.limiter.hit(self._client(environ))
         _set_rate_headers(decision)
         if not decision.allowed:
             bottle.response.set_header("Retry-After", str(decision.retry_after))
             raise ApiError(429, f"too many submissions; retry in {decision.retry_after} seconds")
+
+    def _client(self, environ: dict[str, Any]) -> str:
+        """Whom the rate limit counts: the client's address, behind trusted proxies."""
+        return client_ip(
+            environ.get("REMOTE_ADDR", ""),
+            environ.get("HTTP_X_FORWARDED_FOR"),
+            self.config.trusted_proxies,
+        )
 
     def _check_key(self, environ: dict[str, Any]) -> str:
         presented = presented_key(
@@ -181,6 +188,8 @@ class Submissions:
             self.store.save(record)
         except StorageError as exc:
             log.error("could not store submission %s: %s", record["submission_id"], exc)
+            # We failed, not the client: its retries must not use up its budget.
+            _set_rate_headers(self.limiter.refund(self._client(bottle.request.environ)))
             raise ApiError(503, "cannot store submissions right now; please retry later") from None
         log.info("stored submission %s (key %s)", record["submission_id"], key_name)
         message = "pushed data with same id" if kept else "new id generated"

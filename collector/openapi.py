@@ -28,7 +28,7 @@ _ERRORS = {
     "413": "body larger than max_body_bytes",
     "415": "Content-Type is not application/json",
     "429": "rate limit exceeded; see Retry-After",
-    "503": "cannot store right now; nothing was stored",
+    "503": "cannot store right now; nothing was stored, and the request is not counted",
 }
 
 

@@ -14,6 +14,10 @@ is dropped for free; when the table is still full, the least recently seen clien
 forgotten (it gets a fresh budget if it comes back). That is the trade-off: under a flood of
 more than ``max_clients`` distinct addresses the quietest clients may be forgiven early, but
 memory never grows and a busy client, being recently seen, is never the one evicted.
+
+``RateLimits`` is what the app asks: one limiter for everyone, and one more for each network
+of ``collector.rate_limit.overrides`` (a workshop room behind one NAT address), whose clients
+each get that network's number of requests instead.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from collector.clientip import IPNetwork, parse_ip, rate_limit_key
 
 # Absorbs float rounding of ``per_seconds / requests`` (e.g. 10 / 3) at exact boundaries.
 _EPSILON = 1e-9
@@ -88,6 +94,21 @@ class RateLimiter:
                 reset_at=math.ceil(tat),
                 retry_after=max(1, math.ceil(allowed_from - now - _EPSILON)),
             )
+        return self._allowed(tat, now)
+
+    def refund(self, client: str) -> RateDecision:
+        """Give back one request ``hit`` allowed: the service failed it, not the client.
+
+        Returns the client's budget as it now stands, for the answer's headers.
+        """
+        now = self._clock()
+        with self._lock:
+            tat = max(self._tats.get(client, now) - self.interval, now)
+            if client in self._tats:
+                self._tats[client] = tat
+        return self._allowed(tat, now)
+
+    def _allowed(self, tat: float, now: float) -> RateDecision:
         remaining = math.floor((now + self.period - tat) / self.interval + _EPSILON)
         return RateDecision(
             allowed=True,
@@ -108,3 +129,36 @@ class RateLimiter:
                 return
         while len(self._tats) > self.max_clients:
             self._tats.popitem(last=False)
+
+
+class RateLimits:
+    """The limiter for each client address: its override network's, or the default one."""
+
+    def __init__(
+        self,
+        requests: int,
+        per_seconds: int,
+        max_clients: int,
+        overrides: Sequence[tuple[IPNetwork, int]] = (),
+    ) -> None:
+        self.default = RateLimiter(requests, per_seconds, max_clients)
+        self.overrides = [  # the most specific network first, as the config gives them
+            (network, RateLimiter(budget, per_seconds, max_clients))
+            for network, budget in overrides
+        ]
+
+    def hit(self, client: str) -> RateDecision:
+        """Count one request of the client at address ``client`` (an IPv6 one by its /64)."""
+        return self._limiter(client).hit(rate_limit_key(client))
+
+    def refund(self, client: str) -> RateDecision:
+        """Give back one request of ``client`` (see ``RateLimiter.refund``)."""
+        return self._limiter(client).refund(rate_limit_key(client))
+
+    def _limiter(self, client: str) -> RateLimiter:
+        if self.overrides:
+            address = parse_ip(client)
+            for network, limiter in self.overrides:
+                if address is not None and address in network:
+                    return limiter
+        return self.default

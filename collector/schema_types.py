@@ -25,7 +25,7 @@ import msgspec
 
 _ANNOTATIONS = {"$schema", "title", "description", "$comment"}  # no rule in them
 _KEYWORDS = {
-    "string": {"minLength", "maxLength"},
+    "string": {"minLength", "maxLength", "pattern"},
     "array": {"items", "minItems", "maxItems"},
     "object": {
         "properties",
@@ -77,7 +77,11 @@ def _one_type(node: Mapping[str, Any], kind: str, name: str) -> Any:
     if kind == "null":
         return None
     if kind == "string":
-        return _sized(str, node, "minLength", "maxLength")
+        text = _sized(str, node, "minLength", "maxLength")
+        if "pattern" not in node:
+            return text
+        # msgspec, like JSON Schema, looks for the pattern anywhere in the text (re.search)
+        return Annotated[text, msgspec.Meta(pattern=node["pattern"])]
     if kind == "array":
         if "items" not in node:
             raise UnsupportedSchema(f"{name}: an array without 'items'")

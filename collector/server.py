@@ -3,7 +3,10 @@
 Waitress is multi-threaded in one process, which is what the in-memory rate limiter needs.
 On SIGTERM or SIGINT the listening socket is closed at once (no new connections), requests
 already received are finished and their responses flushed (for up to DRAIN_SECONDS, or until
-a second signal), idle keep-alive connections are dropped, and the process exits 0.
+a second signal), idle keep-alive connections are dropped, and the process exits 0. A client
+still sending its request (or receiving its answer) is waited for only while it moves: one
+that sends nothing for STALL_SECONDS (counted from the signal at the earliest) is dropped, so
+a few half-sent requests cannot hold every restart for the whole drain.
 Waitress itself has no such drain, so this module runs waitress's event loop one step at a
 time and checks after each step whether it may stop.
 """
@@ -11,6 +14,7 @@ time and checks after each step whether it may stop.
 from __future__ import annotations
 
 import logging
+import resource
 import signal
 import time
 from typing import Any, cast
@@ -30,10 +34,14 @@ from installdata.errors import UserError
 log = logging.getLogger("collector")
 
 DRAIN_SECONDS = 30  # longest wait for in-flight requests after a stop signal
+STALL_SECONDS = 5  # a half-sent request (or half-read answer) idle this long is not waited for
 _LOOP_STEP_SECONDS = 0.5
 # Waitress refuses bodies over this itself (JSON 413 via JsonErrorTask) before the app sees
 # them; below it the app reads the body and applies max_body_bytes. nginx should cap earlier.
 _WAITRESS_BODY_FACTOR = 16
+# Open files besides the connections: stdio, the listeners, waitress's wake-up pipe, logs.
+# Each worker thread adds up to two more while it saves (the temp file, its folder).
+_SPARE_FILES = 32
 
 Server = MultiSocketServer | BaseWSGIServer
 """What ``create_server`` returns: one listener, or several when a host name has several IPs."""
@@ -51,6 +59,7 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
     port = settings.port if port is None else port
     if not 0 <= port <= 65535:
         raise UserError(f"--port: expected a port number from 0 to 65535, got {port}")
+    _check_open_files(settings)
     configure_logging()
     app = build_wsgi_app(settings)
     try:
@@ -59,6 +68,10 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
             host=host,
             port=port,
             threads=settings.threads,
+            # Without nginx in front, these bound what clients that send nothing can hold.
+            connection_limit=settings.connection_limit,
+            channel_timeout=settings.connection_timeout,
+            cleanup_interval=max(1, settings.connection_timeout // 2),
             max_request_body_size=settings.max_body_bytes * _WAITRESS_BODY_FACTOR,
             ident="collector",
             # X-Forwarded-For is judged by the app against collector.trusted_proxies;
@@ -79,6 +92,22 @@ def serve(config: Config, host: str | None, port: int | None) -> int:
         if "change-me" in secret:
             log.warning("submission key %r still has its example secret: set a real one", name)
     return GracefulRunner(server).run()
+
+
+def _check_open_files(settings: CollectorConfig) -> None:
+    """Refuse a connection limit the process could not open files for.
+
+    Past the limit on open files, ``accept`` fails (waitress logs it and tries again at once)
+    and so does every save, so a full house would look like a broken disk.
+    """
+    needed = settings.connection_limit + 2 * settings.threads + _SPARE_FILES
+    allowed, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if allowed != resource.RLIM_INFINITY and needed > allowed:
+        raise UserError(
+            f"collector.connection_limit {settings.connection_limit} needs about {needed} open"
+            f" files, but this process may open only {allowed} (ulimit -n; systemd:"
+            " LimitNOFILE=): raise that or lower the limit"
+        )
 
 
 class JsonErrorTask(ErrorTask):
@@ -117,8 +146,13 @@ class GracefulRunner:
         for listener in _listeners(self.socket_map):
             wasyncore.dispatcher.close(listener)  # keeps the trigger that wakes the loop
         deadline = time.monotonic() + DRAIN_SECONDS
+        stopped_at = time.time()  # the clock of waitress's last_activity
         self._step()  # read what already arrived, so a request half-received counts as busy
-        while self._busy() and time.monotonic() < deadline and self.stop_signals < 2:
+        while (
+            any(_worth_waiting_for(channel, stopped_at) for channel in self._channels())
+            and time.monotonic() < deadline
+            and self.stop_signals < 2
+        ):
             self._step()
         unfinished = sum(1 for channel in self._channels() if _channel_busy(channel))
         if unfinished:
@@ -134,13 +168,11 @@ class GracefulRunner:
             break
 
     def _step(self) -> None:
-        wasyncore.loop(timeout=_LOOP_STEP_SECONDS, map=self.socket_map, count=1)
+        # poll, not select: select cannot watch file numbers past 1024 (FD_SETSIZE)
+        wasyncore.loop(timeout=_LOOP_STEP_SECONDS, use_poll=True, map=self.socket_map, count=1)
 
     def _channels(self) -> list[HTTPChannel]:
         return [item for item in self.socket_map.values() if isinstance(item, HTTPChannel)]
-
-    def _busy(self) -> bool:
-        return any(_channel_busy(channel) for channel in self._channels())
 
     def _shut_down(self) -> None:
         self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
@@ -165,6 +197,15 @@ def _listeners(socket_map: dict[int, Any]) -> list[BaseWSGIServer]:
 def _channel_busy(channel: HTTPChannel) -> bool:
     """A request is being received, waits, runs, or its response is not yet sent."""
     return bool(channel.requests or channel.request is not None or channel.total_outbufs_len)
+
+
+def _worth_waiting_for(channel: HTTPChannel, stopped_at: float) -> bool:
+    """A request is being handled, or is still moving in or out (see STALL_SECONDS)."""
+    if channel.requests:  # received whole: the app runs it, or it waits for a worker thread
+        return True
+    if not _channel_busy(channel):
+        return False
+    return time.time() - max(channel.last_activity, stopped_at) < STALL_SECONDS
 
 
 def _listening_urls(server: Server) -> list[str]:

@@ -26,7 +26,7 @@ import orjson
 from jsonschema import Draft202012Validator, ValidationError
 
 from collector.schema_types import checker
-from installdata.record import SCHEMA
+from installdata.record import SCHEMA, is_name
 
 MAX_DETAILS = 1000  # bounds the size of an error response to a hostile body
 
@@ -150,8 +150,8 @@ def _describe(error: ValidationError) -> str:
         return f"expected {kinds}, got {_json_type(instance)}"
     if rule == "maxLength":
         return f"longer than {expected} characters"
-    if rule == "minLength":
-        return f"shorter than {expected} character{'s' if expected != 1 else ''}"
+    if rule == "pattern" and isinstance(instance, str) and not is_name(instance):
+        return "has no character that is not white space"  # package_name's pattern
     if rule == "maxItems":
         return f"more than {expected} entries"
     if rule == "maxProperties":

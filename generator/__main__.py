@@ -26,6 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--submissions", type=Path, help="submissions folder (default: generator.submissions_dir)"
     )
     build.add_argument("--site", type=Path, help="output folder (default: generator.site_dir)")
+    build.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even if the report has fewer than half the submissions of the "
+        "published one (e.g. after deleting most of them on purpose)",
+    )
 
     summary = "turn the earlier Flask server's SQLite database into submission files"
     legacy = commands.add_parser("import-legacy", help=summary, description=summary)
@@ -50,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             from generator.build import build_site
 
             return build_site(
-                config.generator, submissions_dir=args.submissions, site_dir=args.site
+                config.generator,
+                submissions_dir=args.submissions,
+                site_dir=args.site,
+                allow_shrink=args.allow_shrink,
             )
         from generator.legacy import import_legacy_command
 

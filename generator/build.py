@@ -11,13 +11,17 @@ Stages overlap where that saves time: the readers start first, as lean forked pr
 this process imports the rest of the pipeline (pandas, Jinja, matplotlib) while they work; and
 pages are rendered by worker processes while later pages are still being aggregated.
 
-The build only ever reads the submissions folder. Files it cannot use are skipped, counted
-and named on stderr, and the build goes on; a failure while writing leaves the published
-site as it was and exits non-zero.
+The build only ever reads the submissions folder. Files it cannot use (and folders it cannot
+list, links, FIFOs, files over ``generator.max_file_bytes``) are skipped, counted and named
+on stderr, escaped (installdata/printing.py), and the build goes on; a failure while
+writing leaves the published site as it was and exits non-zero. It publishes only over a
+site it made (generator/publish.py), and not a report of far fewer submissions than the
+published one (``refuse_shrinking``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -25,13 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from generator.publish import publish_site
+from generator.publish import check_target, publish_site
 from installdata.config import GeneratorConfig
 from installdata.errors import UserError
+from installdata.printing import shown
 from installdata.read import Reading
 
 SHOW_SKIPPED = 20
 """Skipped files named one per line in the summary; the rest are only counted."""
+
+SHRINK_LIMIT = 0.5
+"""A report of fewer submissions than this share of the published one's is refused."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,14 @@ class Summary:
     def lines(self, site_dir: Path) -> list[str]:
         """The summary for stderr: one line of figures, then each skipped file and why."""
         lines = [
-            f"built {site_dir}: read {self.files_read} files, skipped {len(self.skipped)}, "
+            f"built {shown(site_dir)}: read {self.files_read} files, skipped {len(self.skipped)}, "
             f"{self.people} people, {self.pages} pages ({self.files_written} files) "
             f"in {self.seconds:.1f} s"
         ]
-        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped[:SHOW_SKIPPED]]
+        lines += [
+            f"  skipped {shown(path)}: {shown(reason)}"
+            for path, reason in self.skipped[:SHOW_SKIPPED]
+        ]
         if len(self.skipped) > SHOW_SKIPPED:
             lines.append(f"  ... and {len(self.skipped) - SHOW_SKIPPED} more skipped files")
         return lines
@@ -80,19 +91,64 @@ def _check_folders(submissions_dir: Path, site_dir: Path) -> None:
         )
 
 
+def _published_submissions(site_dir: Path) -> int | None:
+    """``totals.submissions`` of the published site's index.json; None if unreadable."""
+    try:
+        count = json.loads((site_dir / "index.json").read_bytes())["totals"]["submissions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return count if isinstance(count, int) else None
+
+
+def refuse_shrinking(
+    site_dir: Path, submissions_dir: Path, *, files_read: int, submissions: int
+) -> None:
+    """Raise ``UserError`` rather than publish a report far smaller than the published one.
+
+    An empty or unmounted submissions folder, or one that lost most of its files, would
+    otherwise replace a good report with an empty one. Where nothing is published yet, any
+    report is news, an empty one included.
+    """
+    if not check_target(site_dir):
+        return
+    published = _published_submissions(site_dir)
+    anyway = "nothing was changed (--allow-shrink publishes it anyway)"
+    if files_read == 0 and published != 0:
+        counts = "" if published is None else f", which counts {published} submissions"
+        raise UserError(
+            f"refusing to publish an empty report over {site_dir}{counts}: no submission file "
+            f"found in {submissions_dir} (is it mounted?); {anyway}"
+        )
+    if published is not None and submissions < published * SHRINK_LIMIT:
+        raise UserError(
+            f"refusing to publish a report of {submissions} submissions over {site_dir}, which "
+            f"counts {published} (fewer than half: is {submissions_dir} complete?); {anyway}"
+        )
+
+
 def build_site(
-    config: GeneratorConfig, submissions_dir: Path | None = None, site_dir: Path | None = None
+    config: GeneratorConfig,
+    submissions_dir: Path | None = None,
+    site_dir: Path | None = None,
+    *,
+    allow_shrink: bool = False,
 ) -> int:
-    """Build the report site; return the exit status (0). Raises ``UserError`` for bad input."""
+    """Build the report site; return the exit status (0). Raises ``UserError`` for bad input.
+
+    ``allow_shrink``: publish even a report far smaller than the published one.
+    """
     started = time.monotonic()
     submissions_dir = submissions_dir or config.submissions_dir
     site_dir = (site_dir or config.site_dir).resolve()  # a symlinked site: publish its target
     _check_folders(submissions_dir, site_dir)
+    check_target(site_dir)  # now, not after minutes of reading
     now = build_time()
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     progress = sys.stderr.isatty()
 
-    with Reading(submissions_dir, progress=progress) as reading:
+    with Reading(
+        submissions_dir, progress=progress, max_file_bytes=config.max_file_bytes
+    ) as reading:
         # The readers are working; import the rest now (about 1 s of CPU, see the docstring).
         import pandas as pd
 
@@ -104,6 +160,10 @@ def build_site(
         prepare()
         loaded = assemble(reading)
     files_read, skipped, results = loaded.files_read, loaded.skipped, loaded.results
+    if not allow_shrink:
+        refuse_shrinking(
+            site_dir, submissions_dir, files_read=files_read, submissions=len(loaded.submissions)
+        )
     people = assign_people(loaded.submissions)
     del loaded  # the people table supersedes the loaded one: one copy in memory is enough
     n_people = int(people["person"].nunique())

@@ -227,7 +227,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT
 def _build(config_path: Path, site_dir: Path) -> None:
     _say(f"building the report site into {site_dir}")
     command = [sys.executable, "-m", "generator", "build", "--config", str(config_path)]
-    build = subprocess.run([*command, "--site", str(site_dir)], env=_child_env(), check=False)
+    # Each run starts its data afresh, so a report smaller than the last one is meant.
+    command += ["--site", str(site_dir), "--allow-shrink"]
+    build = subprocess.run(command, env=_child_env(), check=False)
     if build.returncode != 0:
         raise DemoError(f"python -m generator build failed with exit status {build.returncode}")
 

@@ -12,16 +12,19 @@ server (``--timezone``) and stored in UTC.
 
 The import is idempotent: a file's ``submission_id`` is derived from the database and the
 attempt id, and attempts whose file already exists anywhere below the submissions folder are
-skipped. Rows that make no sense are counted and reported, never fatal.
+skipped. Rows that make no sense are counted and reported by kind, never fatal: what no file
+may hold (a time outside the years the file-drop format supports, an attempt id that is no
+whole number and so no part of a file name) is treated as missing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
-from collections import Counter, defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,10 +32,31 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tqdm import tqdm
 
+from generator.legacy_report import (
+    ODD_BAD_ID,
+    ODD_BAD_TIME,
+    ODD_EMPTY_ATTEMPT,
+    ODD_MISSING_ATTEMPT,
+    ODD_MISSING_USER,
+    ODD_NO_NAME,
+    ODD_NO_TIME,
+    ODD_NO_USER_ROW,
+    ODD_NOT_UTF8,
+    ODD_OUT_OF_ORDER,
+    ODD_TIME_OUT_OF_RANGE,
+    ImportReport,
+)
 from installdata.errors import UserError
 from installdata.listing import find_submission_files
 from installdata.people import normalise_workshop
-from installdata.record import SYSTEM_INFO_FIELDS, Record, make_record
+from installdata.printing import shown
+from installdata.record import (
+    EARLIEST_RECEIVED_AT,
+    LATEST_RECEIVED_AT,
+    SYSTEM_INFO_FIELDS,
+    Record,
+    make_record,
+)
 from installdata.storage import StorageError, SubmissionExistsError, SubmissionStore
 
 KEY_NAME = "legacy-import"
@@ -54,51 +78,10 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# The kinds of odd rows the report counts, worded for the printed summary.
-ODD_EMPTY_ATTEMPT = "attempts without install rows (imported with system info only)"
-ODD_NO_USER_ROW = "attempts whose user has no user_system_info row"
-ODD_NO_TIME = "attempts without any readable time (not imported)"
-ODD_OUT_OF_ORDER = "attempts timed before an earlier attempt of the same user"
-ODD_MISSING_ATTEMPT = "install rows pointing at a missing attempt (not imported)"
-ODD_MISSING_USER = "install rows pointing at a missing user"
-ODD_NO_NAME = "install rows without a package name (not imported)"
-ODD_BAD_TIME = "unparseable times (ignored)"
-
-
-@dataclass
-class ImportReport:
-    """What one import did: the figures the command prints."""
-
-    attempts_read: int = 0
-    written: int = 0
-    already_imported: int = 0
-    odd: Counter[str] = field(default_factory=Counter)
-    not_imported: list[Any] = field(default_factory=list)  # attempt ids, for the operator
-
-    def lines(self) -> list[str]:
-        lines = [
-            f"import-legacy: {_count(self.attempts_read, 'attempt')} read, "
-            f"{_count(self.written, 'file')} written, "
-            f"{self.already_imported} skipped as already imported, "
-            f"{_count(sum(self.odd.values()), 'odd row')}"
-        ]
-        lines += [f"  {count} {kind}" for kind, count in sorted(self.odd.items())]
-        if self.not_imported:
-            shown = ", ".join(str(attempt) for attempt in self.not_imported[:20])
-            more = len(self.not_imported) - 20
-            lines.append(
-                f"  not imported: attempts.id {shown}{f' and {more} more' if more > 0 else ''}"
-            )
-        return lines
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
 
 @dataclass
 class _Install:
-    attempt_id: Any
+    attempt_id: int | None
     user_row_id: Any
     create_time: Any
     entry: dict[str, str | None]
@@ -156,7 +139,8 @@ def database_fingerprint(conn: sqlite3.Connection) -> str:
 
 
 def parse_legacy_time(value: Any, zone: ZoneInfo) -> datetime | None:
-    """``2016-07-26 05:18:29.610280`` in the old server's local time -> aware UTC datetime."""
+    """``2016-07-26 05:18:29.610280`` in the old server's local time -> aware UTC datetime;
+    None if it is no time. ``OverflowError`` if UTC falls before year 1 or after 9999."""
     if not isinstance(value, str):
         return None
     try:
@@ -168,8 +152,40 @@ def parse_legacy_time(value: Any, zone: ZoneInfo) -> datetime | None:
     return local.astimezone(timezone.utc)
 
 
+def _decoder(report: ImportReport) -> Callable[[bytes], str]:
+    """Reads SQLite's texts: one that is not UTF-8 is counted and read with U+FFFD for what
+    is not, instead of ending the import (sqlite3's default raises on it)."""
+
+    def decode(raw: bytes) -> str:
+        try:
+            return raw.decode()
+        except UnicodeDecodeError:
+            report.odd[ODD_NOT_UTF8] += 1
+            return raw.decode(errors="replace")
+
+    return decode
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")
+
+
+def _whole_number(value: Any) -> int | None:
+    """An attempt id as the whole number it is (``7``, ``7.0``, ``"7"``), else None.
+
+    The earlier server's ``attempts.id`` holds integers, but a copy made with another tool may
+    hold text or reals; the id becomes part of a file name, so nothing else may pass. SQLite's
+    integers are 64-bit, which bounds the file name's length too.
+    """
+    whole = (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()) is not None
+    )
+    if whole:
+        value = int(value)
+    return value if isinstance(value, int) and -(2**63) <= value < 2**63 else None
 
 
 def _system_info(user_row: sqlite3.Row | None) -> dict[str, str | None]:
@@ -192,9 +208,8 @@ def _read_installs(conn: sqlite3.Connection, report: ImportReport) -> list[_Inst
             entry = {"name": name, "version": _text(row["version"])}
             if failed:
                 entry["error_description"] = _text(row["error_description"])
-            installs.append(
-                _Install(row["attempt_id"], row["user_id"], row["create_time"], entry, failed)
-            )
+            attempt_id = _whole_number(row["attempt_id"])
+            installs.append(_Install(attempt_id, row["user_id"], row["create_time"], entry, failed))
     return installs
 
 
@@ -220,13 +235,13 @@ class _Users:
 
 
 def _installs_by_attempt(
-    conn: sqlite3.Connection, users: _Users, attempt_ids: set[Any], report: ImportReport
-) -> dict[Any, list[_Install]]:
-    grouped: dict[Any, list[_Install]] = defaultdict(list)
+    conn: sqlite3.Connection, users: _Users, attempt_ids: set[int], report: ImportReport
+) -> dict[int, list[_Install]]:
+    grouped: dict[int, list[_Install]] = defaultdict(list)
     for install in _read_installs(conn, report):
         if install.user_row_id not in users.by_row_id:
             report.odd[ODD_MISSING_USER] += 1
-        if install.attempt_id not in attempt_ids:
+        if install.attempt_id is None or install.attempt_id not in attempt_ids:
             report.odd[ODD_MISSING_ATTEMPT] += 1
             continue
         grouped[install.attempt_id].append(install)
@@ -237,22 +252,29 @@ def legacy_records(
     conn: sqlite3.Connection, zone: ZoneInfo, report: ImportReport
 ) -> Iterator[Record]:
     """Yield one file-drop record per attempt, in attempt order, counting odd rows."""
+    conn.text_factory = _decoder(report)
     users = _Users.read(conn)
     attempts = conn.execute("SELECT id, unique_user_id FROM attempts ORDER BY id").fetchall()
-    installs_by_attempt = _installs_by_attempt(conn, users, {a["id"] for a in attempts}, report)
+    ids = [_whole_number(attempt["id"]) for attempt in attempts]
+    whole = {attempt_id for attempt_id in ids if attempt_id is not None}
+    installs_by_attempt = _installs_by_attempt(conn, users, whole, report)
     fingerprint = database_fingerprint(conn)
     newest_by_user: dict[str, datetime] = {}
 
-    for attempt in attempts:
+    for attempt, attempt_id in zip(attempts, ids, strict=True):
         report.attempts_read += 1
-        installs = installs_by_attempt.get(attempt["id"], [])
+        if attempt_id is None:
+            report.odd[ODD_BAD_ID] += 1
+            report.not_imported.append(attempt["id"])
+            continue
+        installs = installs_by_attempt.get(attempt_id, [])
         user_row = users.for_attempt(attempt, installs)
         if user_row is None:
             report.odd[ODD_NO_USER_ROW] += 1
         received = _attempt_time(installs, user_row, zone, report)
         if received is None:
             report.odd[ODD_NO_TIME] += 1
-            report.not_imported.append(attempt["id"])
+            report.not_imported.append(attempt_id)
             continue
         if not installs:
             report.odd[ODD_EMPTY_ATTEMPT] += 1
@@ -266,7 +288,7 @@ def legacy_records(
             newest_by_user[user_id] = max(received, newest_by_user.get(user_id, received))
 
         yield make_record(  # without a user id the submission becomes its own user
-            submission_id=f"{ID_PREFIX}-{fingerprint}-{attempt['id']}",
+            submission_id=f"{ID_PREFIX}-{fingerprint}-{attempt_id}",
             received=received,
             user_id=user_id,
             key_name=KEY_NAME,
@@ -288,10 +310,21 @@ def _attempt_time(
 
 
 def _time(value: Any, zone: ZoneInfo, report: ImportReport) -> datetime | None:
-    """A legacy time in UTC; counts a time that is there but unreadable (not a NULL one)."""
-    parsed = parse_legacy_time(value, zone)
-    if parsed is None and value is not None:
+    """A legacy time in UTC, if a file may hold it; counts a time that is there (not NULL)
+    but unreadable, or outside the years the file-drop format supports (readers skip such a
+    file: it would be imported and then never counted)."""
+    if value is None:
+        return None
+    try:
+        parsed = parse_legacy_time(value, zone)
+    except OverflowError:  # so near year 1 or 9999 that UTC is beyond what datetime holds
+        report.odd[ODD_TIME_OUT_OF_RANGE] += 1
+        return None
+    if parsed is None:
         report.odd[ODD_BAD_TIME] += 1
+    elif not EARLIEST_RECEIVED_AT <= parsed <= LATEST_RECEIVED_AT:
+        report.odd[ODD_TIME_OUT_OF_RANGE] += 1
+        return None
     return parsed
 
 
@@ -321,7 +354,7 @@ def import_legacy(db: Path, submissions: Path, zone: ZoneInfo) -> ImportReport:
     except sqlite3.Error as exc:
         raise UserError(f"cannot read legacy database {db}: {exc}") from None
     except StorageError as exc:
-        raise UserError(f"cannot write into {submissions}: {exc}") from None
+        raise UserError(f"cannot write into {shown(submissions)}: {exc}") from None
     finally:
         conn.close()
     return report
@@ -333,7 +366,7 @@ def _stored_ids(submissions: Path) -> set[str]:
     try:
         return {path.stem for path in find_submission_files(submissions)}
     except OSError as exc:
-        raise UserError(f"cannot read {submissions}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot read {shown(submissions)}: {exc.strerror or exc}") from None
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -20,18 +20,22 @@ environment variable (``name=secret,other=secret2``); the user-id signing secret
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
+from installdata.folder import MAX_FILE_BYTES
 from installdata.options import (
+    Budgets,
     ConfigError,
     FilePath,
     Flag,
     Integer,
     IPNetwork,
+    NetworkBudgets,
     Networks,
     OrNull,
     Port,
@@ -66,6 +70,9 @@ class RateLimitConfig:
     per_seconds: int = option(3600, Integer(1), "... per this many seconds")
     max_clients: int = option(
         100_000, Integer(1), "most client IPs tracked at once (bounds memory under a flood)"
+    )
+    overrides: Budgets = option(
+        {}, NetworkBudgets(), "another `requests` for each IP of a network, e.g. a workshop's NAT"
     )
 
 
@@ -104,6 +111,12 @@ class CollectorConfig:
         [], Networks(), "peers whose `X-Forwarded-For` is believed, e.g. `[127.0.0.1]`"
     )
     threads: int = option(8, Integer(1), "worker threads of the WSGI server")
+    connection_limit: int = option(
+        500, Integer(10), "most client connections open at once (each holds a file descriptor)"
+    )
+    connection_timeout: int = option(
+        30, Integer(1), "seconds a connection may send nothing before it is closed"
+    )
     retention_days: int | None = option(
         None, OrNull(Integer(1)), "`collector prune` deletes submissions older than this"
     )
@@ -121,6 +134,12 @@ class GeneratorConfig:
     title: str = option("Installation test results", Text(), "the site's title")
     min_workshop_participants: int = option(
         1, Integer(1), "smaller workshops get no page of their own (public sites: 3 or more)"
+    )
+    max_file_bytes: int = option(
+        MAX_FILE_BYTES,
+        Integer(1024),
+        "larger submission files are skipped unread, by the build and by `collector forget`"
+        " and `prune` too",
     )
 
 
@@ -162,10 +181,15 @@ def _keys_from_file(path: Path) -> dict[str, str]:
     return Secrets().check(f"keys_file {path}", data, path.parent)
 
 
+# In PyYAML's problem text, a quoted name it found (an alias, a tag) may be a secret that
+# starts with * or !; one or two quoted characters, or a '<token>' of its own, are not.
+_QUOTED_NAME = re.compile(r"'(?!<)[^']{3,}'")
+
+
 def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """What PyYAML found and where, without its dump of the offending text."""
+    """What PyYAML found and where, without its dump of the offending text or names in it."""
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or _one_line(exc)
+    problem = _QUOTED_NAME.sub("'...'", getattr(exc, "problem", None) or _one_line(exc))
     return (
         problem if mark is None else f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
     )

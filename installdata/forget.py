@@ -9,11 +9,14 @@ Both are safe while the collector is serving: they only unlink complete files (r
 rules: dot-folders such as the collector's ``.tmp/`` are never entered), a file that
 vanishes meanwhile is simply not counted, and every folder that lost a name is fsynced so
 the deletion survives a crash. A submission stored after the scan began is left alone.
+
+Both read the way the build reads (installdata/folder.py, ``generator.max_file_bytes``), so
+they see exactly the files the report counts, and remove only regular files they listed,
+never through a link. What they could not read is named, escaped, as not checked.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
@@ -23,18 +26,17 @@ import pandas as pd
 
 from installdata.config import Config
 from installdata.errors import UserError
+from installdata.folder import SubmissionFolder, UnusableFile
 from installdata.load import LoadResult, load_submissions
 from installdata.people import assign_people, normalise_email
-from installdata.storage import fsync_dir
+from installdata.printing import shown
 
 
-def _load(root: Path) -> LoadResult:
+def _load(config: Config) -> LoadResult:
+    root = config.collector.submissions_dir
     if not root.is_dir():
-        raise UserError(f"submissions folder not found: {root} (collector.submissions_dir)")
-    try:
-        return load_submissions(root)
-    except OSError as exc:
-        raise UserError(f"cannot read {root}: {exc.strerror or exc}") from None
+        raise UserError(f"submissions folder not found: {shown(root)} (collector.submissions_dir)")
+    return load_submissions(root, max_file_bytes=config.generator.max_file_bytes)
 
 
 def person_files(
@@ -65,30 +67,33 @@ def person_files(
 def remove_submission_files(root: Path, paths: Iterable[Path]) -> int:
     """Unlink the files, fsync their folders, drop folders left empty; return files removed.
 
-    A file that cannot be removed (permissions) does not stop the others; the command then
-    fails with a ``UserError`` saying how far it got.
+    Only a regular file is removed, never through a link (``SubmissionFolder.remove``). A
+    file that cannot be removed (permissions, swapped for a link) does not stop the others;
+    the command then fails with a ``UserError`` saying how far it got.
     """
     removed = 0
-    folders: set[Path] = set()
+    folders: set[str] = set()  # relative to root
     failed: list[str] = []
-    for path in paths:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue  # removed meanwhile by someone else: not ours to count
-        except OSError as exc:
-            failed.append(f"{path}: {exc.strerror or exc}")
-            continue
-        removed += 1
-        folders.add(path.parent)
-    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
-        fsync_dir(folder)
-        if folder != root:
+    with SubmissionFolder(root) as submissions:
+        for path in paths:
+            try:
+                folder = submissions.remove(os.fspath(path))
+            except UnusableFile as exc:
+                failed.append(f"{shown(path)}: {shown(str(exc))}")
+                continue
+            if folder is None:
+                continue  # removed meanwhile by someone else: not ours to count
+            removed += 1
+            folders.add(folder)
+        for folder in sorted(folders, key=lambda f: f.count(os.sep) if f else -1, reverse=True):
+            try:
+                submissions.sync(folder)
+            except FileNotFoundError:
+                continue  # emptied and removed by a concurrent forget or prune, which syncs
             # rmdir refuses a folder that is not empty, so a file the collector is saving
             # right now is never lost (its save re-creates the day folder if need be).
-            with contextlib.suppress(OSError):
-                os.rmdir(folder)
-                fsync_dir(folder.parent)
+            if folder:
+                submissions.remove_if_empty(folder)
     if failed:
         raise UserError(
             f"removed {removed} files but could not remove {len(failed)} (first: {failed[0]})"
@@ -96,12 +101,16 @@ def remove_submission_files(root: Path, paths: Iterable[Path]) -> int:
     return removed
 
 
-def _warn_unreadable(result: LoadResult) -> None:
-    """Files the loader could not read may hold anyone's data: name them for a human."""
+def _warn_unreadable(result: LoadResult, could_hold: str) -> None:
+    """What the loader could not read may hold ``could_hold``: name each entry for a human."""
     if result.skipped:
-        print(f"warning: {len(result.skipped)} unreadable file(s) were not checked:")
+        print(
+            f"warning: {_plural(len(result.skipped), 'entry', 'entries')} could not be read, "
+            f"so {'it was' if len(result.skipped) == 1 else 'they were'} not checked "
+            f"and may hold {could_hold}:"
+        )
         for path, reason in result.skipped:
-            print(f"  {path}: {reason}")
+            print(f"  {shown(path)}: {shown(reason)}")
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -111,7 +120,7 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 def forget_command(config: Config, user_id: str | None, email: str | None, dry_run: bool) -> int:
     """``python -m collector forget``: delete every submission of one person."""
     root = config.collector.submissions_dir
-    result = _load(root)
+    result = _load(config)
     paths, people = person_files(result.submissions, user_id, email)
     given = "user id" if user_id is not None else "email address"
     whose = _plural(people, "person", "people")
@@ -120,11 +129,11 @@ def forget_command(config: Config, user_id: str | None, email: str | None, dry_r
     elif dry_run:
         print(f"would remove {_plural(len(paths), 'submission file')} of {whose}:")
         for path in paths:
-            print(f"  {path.relative_to(root)}")
+            print(f"  {shown(path.relative_to(root))}")
     else:
         removed = remove_submission_files(root, paths)
         print(f"removed {_plural(removed, 'submission file')} of {whose}")
-    _warn_unreadable(result)
+    _warn_unreadable(result, f"submissions of that {given}")
     return 0
 
 
@@ -135,7 +144,7 @@ def prune_command(config: Config, dry_run: bool) -> int:
         print("retention is off (collector.retention_days is not set); nothing removed")
         return 0
     root = config.collector.submissions_dir
-    result = _load(root)
+    result = _load(config)
     cutoff = datetime.now(timezone.utc) - timedelta(days=days)
     submissions = result.submissions
     old = submissions.loc[submissions["received_at"] < pd.Timestamp(cutoff), "path"]
@@ -146,5 +155,5 @@ def prune_command(config: Config, dry_run: bool) -> int:
     else:
         removed = remove_submission_files(root, paths)
         print(f"removed {_plural(removed, 'submission file')} received before {since}")
-    _warn_unreadable(result)
+    _warn_unreadable(result, f"submissions received before {since}")
     return 0

@@ -1,41 +1,119 @@
-"""Listing the submissions folder: every ``*.json`` below it, in sorted path order.
+"""Listing the submissions folder: every ``*.json`` file below it, in sorted path order.
 
-Dot-folders and dot-files are skipped (the store writes its temporary files in ``.tmp/``).
+Dot-folders and dot-files are skipped (the store writes its temporary files in ``.tmp/``),
+and so are files with other names. What a reader would want but cannot or must not have is
+skipped too, and named with the reason in ``Listing.skipped``: a folder that cannot be
+listed (a ``lost+found`` only root may read) or vanished meanwhile (a concurrent forget or
+prune), a symbolic link (never followed, to a file or a folder), a ``*.json`` that is not
+a regular file. None of these stops the listing; only a root that cannot be listed does.
+
+Folders are opened the way ``installdata/folder.py`` opens them, never through a link.
 Nothing here reads a file or writes to the folder.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
 
+from installdata.errors import UserError
+from installdata.folder import LINK, UnusableFile, not_regular, open_folder, open_root, os_reason
+from installdata.printing import shown
 
-def iter_submission_files(root: Path) -> Iterator[str]:
-    """Every ``*.json`` below ``root`` (dot-folders and dot-files skipped), in sorted order.
 
-    Each folder's entries are sorted on their own, a subfolder by its name plus ``/``: that
-    walks the tree in exactly the order of sorting all the paths at once, so files can be
-    handed to the readers while the rest of the tree is still being listed.
+class Listing:
+    """Every ``*.json`` file below ``root``, in sorted order, as the listing is iterated.
+
+    ``skipped`` then holds ``(path, why)`` of each entry left out although a reader would
+    want it (see the module's docstring). Each folder's entries are sorted on their own, a
+    subfolder by its name plus ``/``: that walks the tree in exactly the order of sorting all
+    the paths at once, so files can be handed to the readers while the rest of the tree is
+    still being listed. A root that cannot be listed is a ``UserError``; with ``strict``, so
+    is any folder that cannot be listed (not one that vanished: it holds no files).
     """
 
-    def walk(folder: str) -> Iterator[str]:
-        with os.scandir(folder) as scan:
-            entries = [
-                (f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name, entry)
-                for entry in scan
-                if not entry.name.startswith(".")
-            ]
-        for key, entry in sorted(entries, key=itemgetter(0)):
-            if key.endswith("/"):
-                yield from walk(entry.path)
-            elif key.endswith(".json") and entry.is_file():
-                yield entry.path
+    def __init__(self, root: str | Path, *, strict: bool = False) -> None:
+        self.root = os.fspath(root)
+        self.strict = strict
+        self.skipped: list[tuple[str, str]] = []
 
-    return walk(os.fspath(root))
+    def __iter__(self) -> Iterator[str]:
+        try:
+            fd = open_root(self.root)
+        except OSError as exc:
+            raise self._error(self.root, exc) from None
+        try:
+            yield from self._walk(fd, self.root, top=True)
+        finally:
+            os.close(fd)
+
+    def _error(self, path: str, exc: OSError) -> UserError:
+        what = "the submissions folder" if path == self.root else "the folder"
+        return UserError(f"cannot list {what} {shown(path)}: {exc.strerror or exc}")
+
+    def _skip(self, path: str, exc: OSError) -> None:
+        if exc.errno == errno.ENOENT or not self.strict:
+            self.skipped.append((path, os_reason(exc, "list this folder")))
+        else:
+            raise self._error(path, exc) from None
+
+    def _walk(self, fd: int, folder: str, *, top: bool = False) -> Iterator[str]:
+        """The files below ``folder``, open as ``fd``."""
+        try:
+            with os.scandir(fd) as scan:
+                entries = sorted(
+                    ((_key(entry), entry) for entry in scan if not entry.name.startswith(".")),
+                    key=itemgetter(0),
+                )
+        except OSError as exc:
+            if top:
+                raise self._error(folder, exc) from None
+            self._skip(folder, exc)
+            return
+        prefix = os.path.join(folder, "")
+        for key, entry in entries:
+            path = prefix + entry.name
+            if key.endswith("/"):
+                yield from self._folder(fd, entry.name, path)
+            elif entry.is_symlink():
+                self.skipped.append((path, LINK))
+            elif key.endswith(".json"):
+                if entry.is_file(follow_symlinks=False):
+                    yield path
+                else:
+                    self.skipped.append((path, _why_not_a_file(entry)))
+
+    def _folder(self, parent: int, name: str, path: str) -> Iterator[str]:
+        try:
+            fd = open_folder(name, parent)
+        except UnusableFile as exc:  # a link, or no longer a folder
+            self.skipped.append((path, str(exc)))
+            return
+        except OSError as exc:
+            self._skip(path, exc)
+            return
+        try:
+            yield from self._walk(fd, path)
+        finally:
+            os.close(fd)
+
+
+def _key(entry: os.DirEntry[str]) -> str:
+    """What an entry sorts by: its name, a folder's with ``/`` (d_type: no system call)."""
+    return f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name
+
+
+def _why_not_a_file(entry: os.DirEntry[str]) -> str:
+    try:
+        return not_regular(entry.stat(follow_symlinks=False).st_mode)
+    except OSError as exc:
+        return os_reason(exc)
 
 
 def find_submission_files(root: Path) -> list[Path]:
-    """Every ``*.json`` below ``root``, skipping dot-folders and dot-files, sorted."""
-    return [Path(path) for path in iter_submission_files(root)]
+    """Every ``*.json`` below ``root``, strictly listed: for a caller that writes (the legacy
+    importer), which must not take a listing with a folder missing for the whole one."""
+    return [Path(path) for path in Listing(root, strict=True)]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from installdata.folder import MAX_FILE_BYTES
 from installdata.parse import CODED_SUBMISSION_COLUMNS
 from installdata.read import CODED_RESULT_COLUMNS, Chunk, Coded, Reading
 
@@ -30,7 +31,9 @@ class LoadResult:
     ``n_failed``. ``results``: one row per package of each submission (a package listed twice
     in one file counts once, as failed if either listing failed); ``sub`` (row number in
     ``submissions``), ``name``, ``version``, ``failed``, ``error``.
-    ``skipped``: ``(path, reason)`` of every file that was not used.
+    ``skipped``: ``(path, reason)`` of every file that was not used, and of every entry the
+    listing left out (a folder it could not list, a link, a FIFO), in path order; print
+    them ``shown`` (installdata/printing.py): they are anyone's names.
     """
 
     submissions: pd.DataFrame
@@ -137,16 +140,22 @@ def assemble(reading: Reading) -> LoadResult:
     for chunk in reading.chunks():
         tables.add(chunk)
     submissions, results = tables.frames()
-    skipped = [(Path(path), reason) for path, reason in tables.lists["skipped"]]
+    both = sorted(tables.lists["skipped"] + reading.unlisted)
+    skipped = [(Path(path), reason) for path, reason in both]
     return LoadResult(submissions, results, skipped, files_read=reading.files_read)
 
 
 def load_submissions(
-    root: Path, *, workers: int | None = None, progress: bool = False
+    root: Path,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> LoadResult:
     """Load every submission file below ``root`` (which must exist) into a ``LoadResult``.
 
-    ``workers``: processes to use (default: every core; 1 reads in-process).
+    ``workers``: processes to use (default: every core; 1 reads in-process);
+    ``max_file_bytes``: larger files are skipped unread (``generator.max_file_bytes``).
     """
-    with Reading(root, workers, progress=progress) as reading:
+    with Reading(root, workers, progress=progress, max_file_bytes=max_file_bytes) as reading:
         return assemble(reading)

@@ -26,6 +26,7 @@ from installdata.errors import UserError
 T = TypeVar("T")
 Value = TypeVar("Value", covariant=True)  # a Kind only produces values
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Budgets = tuple[tuple[IPNetwork, int], ...]
 
 
 class ConfigError(UserError):
@@ -134,6 +135,26 @@ class Networks(Kind[tuple[IPNetwork, ...]]):
                     key, "IP addresses or networks such as 127.0.0.1 or 10.0.0.0/8", item
                 ) from None
         return tuple(networks)
+
+
+class NetworkBudgets(Kind[Budgets]):
+    """IP network -> a number (of requests), the most specific network first."""
+
+    values = "mapping of IP network: integer >= 1"
+
+    def check(self, key: str, value: object, base: Path | None) -> Budgets:
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise bad(key, "a mapping of IP network to requests", value)
+        budgets = []
+        for network, number in value.items():
+            try:
+                parsed = ipaddress.ip_network(str(network), strict=False)
+            except ValueError:
+                raise bad(key, "IP networks such as 203.0.113.0/24", network) from None
+            budgets.append((parsed, Integer(1).check(f"{key}.{network}", number, base)))
+        return tuple(sorted(budgets, key=lambda budget: -budget[0].prefixlen))
 
 
 class OrNull(Kind[T | None]):

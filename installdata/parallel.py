@@ -12,7 +12,10 @@ Reading the submissions (``installdata/read.py``) and rendering the site
   than it saves;
 - optionally, at most so many tasks wait for a worker: what a waiting task holds is memory;
 - the workers are stopped whatever happens (``close``, also on leaving a ``with`` block after
-  an error or Ctrl-C): none outlives the caller.
+  an error or Ctrl-C): none outlives the caller. Nor when the caller is killed outright
+  (SIGKILL, the OOM killer), where nothing of it runs: each worker dies with its parent
+  (``_die_with_parent``). A worker left behind would wait for tasks forever, or block
+  writing a result into a pipe nobody reads.
 
 This module imports only the standard library, on purpose: the build forks its readers
 before pandas, Jinja and matplotlib are imported, so that they stay lean.
@@ -20,8 +23,13 @@ before pandas, Jinja and matplotlib are imported, so that they stay lean.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -30,12 +38,54 @@ from typing import Any, Generic, TypeVar
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL = 0.5
+"""Seconds between a worker's checks that its parent still runs, where no signal tells it."""
+
 
 def cores() -> int:
     """The cores this process may run on (a CPU affinity limit counts, unlike cpu_count)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+def _set_parent_death_signal() -> bool:
+    """Have the kernel SIGKILL this process when its parent ends; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    arguments = (ctypes.c_ulong(signal.SIGKILL), *[ctypes.c_ulong(0)] * 3)
+    return int(ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, *arguments)) == 0
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this freshly forked worker end when ``parent`` does, however that ends.
+
+    On Linux the kernel sends SIGKILL when the *thread* that forked the worker ends
+    (PR_SET_PDEATHSIG): the pool forks every worker at the first ``submit``, so that must be
+    called from a thread that lives as long as the pool (both callers use the main thread).
+    Elsewhere, best effort: a thread of the worker looks every ``PARENT_POLL`` seconds
+    whether it has been orphaned (its parent's id changed) and then ends it.
+    Either way, a parent that died before this ran sends nothing: end now.
+    """
+    if not _set_parent_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _start_worker(
+    parent: int, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> None:
+    _die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 class Workers(Generic[Task, Result]):
@@ -89,8 +139,8 @@ class Workers(Generic[Task, Result]):
                 self._pool = ProcessPoolExecutor(
                     self._processes,
                     mp_context=mp.get_context("fork"),
-                    initializer=self._initializer,
-                    initargs=self._initargs,
+                    initializer=_start_worker,
+                    initargs=(os.getpid(), self._initializer, self._initargs),
                 )
         return self._pool is not None
 

@@ -13,7 +13,6 @@ pandas.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 from operator import attrgetter
 from pathlib import Path
@@ -22,7 +21,13 @@ from typing import Any
 import msgspec
 import orjson
 
-from installdata.record import SYSTEM_INFO_FIELDS
+from installdata.folder import UnusableFile
+from installdata.record import (
+    EARLIEST_RECEIVED_AT,
+    LATEST_RECEIVED_AT,
+    SYSTEM_INFO_FIELDS,
+    is_name,
+)
 
 SYSTEM_FIELDS = (
     "system",
@@ -49,13 +54,6 @@ ROW = (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-# Times are held as int64 nanoseconds (pandas' datetime64[ns]): about 1677 to 2262.
-_FIRST_TIME = datetime(1678, 1, 1, tzinfo=timezone.utc)
-_LAST_TIME = datetime(2261, 12, 31, tzinfo=timezone.utc)
-
-
-class UnusableFile(ValueError):
-    """A file is unusable; the message says why, in words for the build summary."""
 
 
 def _optional_str(value: Any, where: str) -> str | None:
@@ -64,21 +62,21 @@ def _optional_str(value: Any, where: str) -> str | None:
     raise UnusableFile(f"{where} is not a string")
 
 
-def _parse_time(value: Any, path: str) -> int:
+def _parse_time(value: Any, mtime_ns: int) -> int:
     """``received_at`` as nanoseconds since the epoch (UTC); the file's mtime if absent."""
     if value is None:
-        return os.stat(path).st_mtime_ns
+        return mtime_ns
     if not isinstance(value, str):
         raise UnusableFile("received_at is not a string")
     text = value.strip()
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
-        raise UnusableFile(f"received_at is not an ISO 8601 time: {value[:40]!r}") from None
+        raise UnusableFile(f"received_at is not an ISO 8601 time: '{value[:40]}'") from None
     if moment.tzinfo is None:  # no zone written: the file-drop format's times are UTC
         moment = moment.replace(tzinfo=timezone.utc)
-    if not _FIRST_TIME <= moment <= _LAST_TIME:
-        raise UnusableFile(f"received_at is out of range: {value[:40]!r}")
+    if not EARLIEST_RECEIVED_AT <= moment <= LATEST_RECEIVED_AT:
+        raise UnusableFile(f"received_at is out of range: '{value[:40]}'")
     return (moment - _EPOCH) // _MICROSECOND * 1000
 
 
@@ -100,7 +98,7 @@ def _problem(entries: list[Any], key: str) -> str | None:
         if type(entry) is not dict:
             return f"{key}[{number}] is not an object"
         name = entry.get("name")
-        if type(name) is not str or not name.strip():
+        if type(name) is not str or not is_name(name):
             return f"{key}[{number}].name is not a non-empty string"
         for field_name in ("version", "error_description"):
             if type(entry.get(field_name)) not in _TEXT_TYPES:
@@ -142,8 +140,9 @@ _NO_SYSTEM = (None,) * len(SYSTEM_FIELDS)
 _NAME = attrgetter("name")
 
 
-def parse_file(raw: bytes, path: str) -> Parsed:
-    """One file's bytes (read from ``path``) -> its row and entries; ``UnusableFile`` if unusable.
+def parse_file(raw: bytes, path: str, mtime_ns: int) -> Parsed:
+    """One file's bytes (read from ``path``, last modified at ``mtime_ns``) -> its row and
+    entries; ``UnusableFile`` if unusable. Reasons quote the file raw: print them ``shown``.
 
     Nearly every file follows the format exactly, and msgspec decodes and type-checks such a
     file in C, at half the cost of orjson plus checks in Python. Whatever msgspec refuses
@@ -157,13 +156,13 @@ def parse_file(raw: bytes, path: str) -> Parsed:
             raw.decode()  # msgspec does not check the text of the fields it skips
         file = _DECODER.decode(raw)
     except (ValueError, RecursionError):  # msgspec's errors, bad UTF-8, deep nesting
-        return _parse_checked(raw, path)
-    received_ns = _parse_time(file.received_at, path)
+        return _parse_checked(raw, path, mtime_ns)
+    received_ns = _parse_time(file.received_at, mtime_ns)
     successful = file.successful_installs or []
     listed = successful + (file.failed_installs or [])
     names = list(map(str.strip, map(_NAME, listed)))
-    if not all(names):
-        return _parse_checked(raw, path)  # to name the entry without a name
+    if not all(names):  # a stripped name is "" exactly when it fails is_name (cheaper here)
+        return _parse_checked(raw, path, mtime_ns)  # to name the entry without a name
     info: msgspec.Struct | None = file.user_system_info
     fields = (file.submission_id, file.user_id, received_ns)
     system = _NO_SYSTEM if info is None else _SYSTEM_VALUES(info)
@@ -194,7 +193,7 @@ def _row(
     return row, listed
 
 
-def _parse_checked(raw: bytes, path: str) -> Parsed:
+def _parse_checked(raw: bytes, path: str, mtime_ns: int) -> Parsed:
     """``parse_file`` for any bytes: orjson, then every rule in Python; ``UnusableFile`` why."""
     try:
         data = orjson.loads(raw)
@@ -215,7 +214,7 @@ def _parse_checked(raw: bytes, path: str) -> Parsed:
         raise UnusableFile(f"user_system_info.{field_name} is not a string")
     submission_id = _optional_str(data.get("submission_id"), "submission_id")
     user_id = _optional_str(data.get("user_id"), "user_id")
-    received_ns = _parse_time(data.get("received_at"), path)
+    received_ns = _parse_time(data.get("received_at"), mtime_ns)
     successful = _install_list(data, "successful_installs")
     failed = _install_list(data, "failed_installs")
     problem = _problem(successful, "successful_installs") or _problem(failed, "failed_installs")

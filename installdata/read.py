@@ -2,9 +2,11 @@
 
 The folder may hold a million files, so reading is built for throughput: the listing
 (installdata/listing.py) hands chunks of paths to worker processes on every core while it is
-still going, each worker parses its files (installdata/parse.py) and hands back compact
-columns, a ``ChunkColumns`` (small lists of distinct strings plus C integer codes), instead of
-per-file objects. ``installdata/load.py`` stitches the chunks into pandas tables.
+still going, each worker reads its files the one safe way (installdata/folder.py: regular
+files only, never through a link, at most ``max_file_bytes`` each), parses them
+(installdata/parse.py) and hands back compact columns, a ``ChunkColumns`` (small lists of
+distinct strings plus C integer codes), instead of per-file objects. ``installdata/load.py``
+stitches the chunks into pandas tables.
 
 This module imports neither numpy nor pandas, on purpose: the build starts the readers
 first, as lean forked processes, and imports the rest of the pipeline while they work.
@@ -22,9 +24,10 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypedDict
 
-from installdata.listing import iter_submission_files
+from installdata.folder import MAX_FILE_BYTES, SubmissionFolder, UnusableFile
+from installdata.listing import Listing
 from installdata.parallel import Workers
-from installdata.parse import CODED_SUBMISSION_COLUMNS, ROW, Entry, UnusableFile, parse_file
+from installdata.parse import CODED_SUBMISSION_COLUMNS, ROW, Entry, parse_file
 from installdata.progress import Progress
 
 CODED_RESULT_COLUMNS = ("name", "version", "error")
@@ -74,20 +77,8 @@ def _code(values: Sequence[Any]) -> Coded:
     return list(index), codes
 
 
-def _read_file(path: str) -> bytes:
-    """A file's bytes by plain system calls: half the time of a buffered ``open().read()``."""
-    handle = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        parts = []
-        while part := os.read(handle, 1 << 16):
-            parts.append(part)
-    finally:
-        os.close(handle)
-    return b"".join(parts)
-
-
-def _read_chunk(paths: Sequence[str]) -> ChunkColumns:
-    """Parse a chunk of files; return column data small enough to pickle cheaply.
+def _read_chunk(root: str, max_file_bytes: int, paths: Sequence[str]) -> ChunkColumns:
+    """Read and parse a chunk of files below ``root``; return columns cheap to pickle.
 
     Package entries are coded whole (name, version and error at once, one dict lookup per
     entry): a chunk of 500 files lists some 9,500 entries but only a few hundred distinct
@@ -96,17 +87,16 @@ def _read_chunk(paths: Sequence[str]) -> ChunkColumns:
     rows: list[tuple[Any, ...]] = []
     entries: list[Entry] = []
     skipped: list[tuple[str, str]] = []
-    for path in paths:
-        try:
-            row, listed = parse_file(_read_file(path), path)
-        except UnusableFile as exc:
-            skipped.append((path, str(exc)))
-            continue
-        except OSError as exc:
-            skipped.append((path, f"cannot read: {exc.strerror or exc}"))
-            continue
-        rows.append(row)
-        entries += listed
+    with SubmissionFolder(root, max_file_bytes) as folder:
+        for path in paths:
+            try:
+                raw, mtime_ns = folder.read(path)
+                row, listed = parse_file(raw, path, mtime_ns)
+            except UnusableFile as exc:
+                skipped.append((path, str(exc)))
+                continue
+            rows.append(row)
+            entries += listed
     columns: dict[str, Sequence[Any]] = dict.fromkeys(ROW, ())
     if rows:
         columns.update(zip(ROW, zip(*rows, strict=True), strict=True))
@@ -143,27 +133,40 @@ class Reading:
     small folder is read in this process by ``chunks``: a pool would cost more than it saves.
     Use it as a context manager, so that the workers are stopped whatever happens.
     ``workers``: processes to use (default: every core; 1 reads in-process); ``progress``: a
-    bar on stderr.
+    bar on stderr; ``max_file_bytes``: larger files are skipped unread.
+
+    ``unlisted``: ``(path, why)`` of the entries the listing skipped (a folder it could not
+    list, a link, a FIFO); ``files_read`` counts them with the files listed.
     """
 
-    def __init__(self, root: Path, workers: int | None = None, *, progress: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        workers: int | None = None,
+        *,
+        progress: bool = False,
+        max_file_bytes: int = MAX_FILE_BYTES,
+    ) -> None:
+        self._read_chunk = partial(_read_chunk, os.fspath(root), max_file_bytes)
         self._workers: Workers[list[str], ChunkColumns] = Workers(
-            _read_chunk, start_from=IN_PROCESS_BELOW, processes=workers
+            self._read_chunk, start_from=IN_PROCESS_BELOW, processes=workers
         )
         self._progress = Progress()
         self.paths: list[str] = []
+        listing = Listing(root)
         try:
-            self._list_and_hand_out(root)
+            self._list_and_hand_out(listing)
         except BaseException:  # Ctrl-C while listing: no worker may outlive the build
             self.__exit__()
             raise
-        self.files_read = len(self.paths)
+        self.unlisted = listing.skipped
+        self.files_read = len(self.paths) + len(self.unlisted)
         # The bar starts now, after the workers are forked: tqdm runs a thread of its own.
-        self._progress.show(progress, desc="reading", unit="file", total=self.files_read)
+        self._progress.show(progress, desc="reading", unit="file", total=len(self.paths))
 
-    def _list_and_hand_out(self, root: Path) -> None:
+    def _list_and_hand_out(self, listing: Listing) -> None:
         handed_out = 0  # paths before this one are in a submitted chunk
-        for path in iter_submission_files(root):
+        for path in listing:
             self.paths.append(path)
             listed = len(self.paths)
             while listed - handed_out >= CHUNK_SIZE and self._workers.started(listed):
@@ -196,7 +199,7 @@ class Reading:
         self.paths = []  # the tables hold the paths from here on; a second list is not needed
         if not self._workers.running:
             for paths in tasks:
-                yield _with_paths(_read_chunk(paths), paths)
+                yield _with_paths(self._read_chunk(paths), paths)
                 self._progress.advance(len(paths))
         else:
             for paths, chunk in zip(tasks, self._workers.results(), strict=True):

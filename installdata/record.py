@@ -16,6 +16,12 @@ from typing import Any, TypedDict
 SCHEMA_VERSION = 1
 """The ``schema_version`` of every file this project writes."""
 
+EARLIEST_RECEIVED_AT = datetime(1678, 1, 1, tzinfo=timezone.utc)
+LATEST_RECEIVED_AT = datetime(2261, 12, 31, tzinfo=timezone.utc)
+"""The range of ``received_at`` the format supports. Readers hold times as int64
+nanoseconds (pandas' datetime64[ns]: about 1677 to 2262), so they skip a file outside it
+(``installdata.parse``) and no writer may write one."""
+
 SYSTEM_INFO_FIELDS = (
     "distribution_name",
     "distribution_version",
@@ -32,6 +38,18 @@ SYSTEM_INFO_FIELDS = (
 SCHEMA = resources.files("installdata") / "submission.schema.json"
 """The JSON Schema of a submission as installers send it: the collector checks bodies
 against it, the site publishes it as ``schema.json``."""
+
+
+def is_name(text: str) -> bool:
+    """True when ``text`` has a character that is not white space: a package name.
+
+    White space is what ``str.isspace`` says, so ``is_name(text)`` is ``text.strip() != ""``,
+    the reader's identity of a package. The one rule: the reader skips a file with an entry
+    that fails it, the collector refuses such a body (the schema's ``pattern`` on
+    ``package_name`` states it for other clients, and a test holds the three to the same
+    answer on every character). The zero-width space and U+FEFF are not white space here.
+    """
+    return not text.isspace() and text != ""
 
 
 class Record(TypedDict, total=False):

@@ -139,18 +139,19 @@ class SubmissionStore:
             _publish(f"{folder}/{name}", folder, data, self._tmp)
         return folder / name
 
-    def is_writable(self) -> bool:
-        """True when a typical submission could be written now (for /healthz).
+    def is_writable(self, size: int = PROBE_BYTES) -> bool:
+        """True when a file of ``size`` bytes could be written now (for /healthz).
 
-        Writes 4 KiB rather than creating an empty file: a full disk still has free inodes,
-        so only a write that needs a data block shows that space has run out.
+        Writes ``size`` bytes (by default those of a typical submission) rather than creating
+        an empty file: a full disk still has free inodes, so only a write that needs data
+        blocks shows that space has run out.
         """
         probe = self.tmp_dir / f"healthz.{secrets.token_hex(6)}.tmp"
         try:
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             try:
-                _write_all(fd, bytes(PROBE_BYTES))
+                _write_all(fd, bytes(size))
             finally:
                 os.close(fd)
         except OSError:

@@ -294,3 +294,33 @@ def test_nginx_serves_the_site_and_answers_in_json_for_the_collector(tmp_path, n
                                 {"Content-Type": "application/json"})  # fmt: skip
     assert status == 413
     assert json.loads(raw)["error"]["status"] == 413
+
+
+SECURITY_HEADERS = (
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "X-Frame-Options",
+    "Content-Security-Policy",
+    "Permissions-Policy",
+)
+
+
+@needs_nginx
+@pytest.mark.slow
+def test_nginx_own_error_answers_carry_the_security_headers(tmp_path, nginx) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<!doctype html><title>r</title>", "utf-8")
+    port = nginx(unused_port())  # nothing listens upstream: the collector is "down"
+    _, page, _ = call(port, "GET", "/")
+    expected = {name: page[name] for name in SECURITY_HEADERS}
+    assert all(expected.values()), expected
+
+    unavailable = call(port, "POST", "/installation_data/", BODY,
+                       {"Content-Type": "application/json"})  # fmt: skip
+    too_large = call(port, "POST", "/api/v1/submissions", b"x" * 300_000,
+                     {"Content-Type": "application/json"})  # fmt: skip
+    for status, headers, _ in (unavailable, too_large):
+        assert {name: headers[name] for name in SECURITY_HEADERS} == expected, status
+    assert unavailable[0] == 503 and unavailable[1]["Retry-After"] == "60"
+    assert unavailable[1]["Cache-Control"] == "no-store"
+    assert too_large[0] == 413

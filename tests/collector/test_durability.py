@@ -16,12 +16,12 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
 from installdata.storage import SUBMISSION_ID_PATTERN
-from support import REPO_ROOT
-from support.collector_process import RunningCollector, StartCollector
+from support.collector_process import RunningCollector, StartCollector, injected_env
 from support.files import payload, read_records
 from support.web import get_json, post_json
 
@@ -153,13 +153,16 @@ def test_sigkill_under_load_leaves_only_complete_files(start_collector: StartCol
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path):
-    """A 256 KiB tmpfs (needs root and mount rights); unmounted however the test ends."""
+    """A 1 MiB tmpfs (needs root and mount rights); unmounted however the test ends.
+
+    Room for a few submissions and the /healthz probe (``max_body_bytes``, 256 KiB).
+    """
     mount_point = tmp_path / "tiny-disk"
     mount_point.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tiny tmpfs needs root; the fault-injection test still runs")
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )
@@ -234,17 +237,16 @@ os.write = _write
 """
 
 
+def faulty_disk(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The environment that loads FAULTY_DISK into a collector, and its flag file."""
+    flag = tmp_path / "disk-is-full"
+    return injected_env(tmp_path, FAULTY_DISK, FAULTY_DISK_FLAG=str(flag)), flag
+
+
 def test_a_disk_filling_mid_write_gets_503_and_the_service_recovers(
     tmp_path: Path, start_collector: StartCollector
 ) -> None:
-    inject = tmp_path / "inject"
-    inject.mkdir()
-    (inject / "sitecustomize.py").write_text(FAULTY_DISK)
-    flag = tmp_path / "disk-is-full"
-    env = {
-        "PYTHONPATH": os.pathsep.join([str(inject), str(REPO_ROOT)]),
-        "FAULTY_DISK_FLAG": str(flag),
-    }
+    env, flag = faulty_disk(tmp_path)
     running = start_collector(env=env)
     assert post_json(running.url + SUBMIT, body_for("before"), key=running.key)[0] == 200
 
@@ -255,3 +257,76 @@ def test_a_disk_filling_mid_write_gets_503_and_the_service_recovers(
     status, _, body = post_json(running.url + SUBMIT, body_for("after"), key=running.key)
     assert status == 200, body
     assert len(stored_records(running)) == 2
+
+
+def test_a_submission_that_could_not_be_stored_does_not_use_up_the_rate_budget(
+    tmp_path: Path, start_collector: StartCollector
+) -> None:
+    env, flag = faulty_disk(tmp_path)
+    running = start_collector(env=env, rate_limit={"requests": 2})
+
+    flag.touch()
+    for attempt in range(4):  # more retries than the budget: each one refunded
+        status, headers, body = post_json(running.url + SUBMIT, body_for("full"), key=running.key)
+        assert status == 503, (attempt, body)
+        assert headers["X-RateLimit-Remaining"] == "2"
+
+    flag.unlink()
+    for remaining in ("1", "0"):
+        status, headers, body = post_json(running.url + SUBMIT, body_for("ok"), key=running.key)
+        assert status == 200, body
+        assert headers["X-RateLimit-Remaining"] == remaining
+    assert post_json(running.url + SUBMIT, body_for("over"), key=running.key)[0] == 429
+
+
+# --- /healthz --------------------------------------------------------------------------------
+
+# Loaded into the collector process: each /healthz probe file opened adds a line to PROBE_LOG.
+COUNT_PROBES = """
+import os
+
+_log = os.environ["PROBE_LOG"]
+_real_open = os.open
+
+
+def _open(path, flags, *args, **kwargs):
+    if os.path.basename(os.fspath(path)).startswith("healthz."):
+        with open(_log, "a") as log:
+            log.write("probe\\n")
+    return _real_open(path, flags, *args, **kwargs)
+
+
+os.open = _open
+"""
+
+
+def test_healthz_probes_the_disk_at_most_once_every_few_seconds(
+    tmp_path: Path, start_collector: StartCollector
+) -> None:
+    probes = tmp_path / "probes.log"
+    running = start_collector(env=injected_env(tmp_path, COUNT_PROBES, PROBE_LOG=str(probes)))
+    before = probes.read_text().count("probe")
+    assert before >= 1  # the start-up check of the test harness
+
+    for _ in range(30):
+        assert get_json(running.url + "/healthz") == (200, ANY, {"status": "ok"})
+
+    assert probes.read_text().count("probe") - before <= 1  # 30 calls in well under 5 s
+
+
+def test_healthz_says_503_when_the_largest_body_would_not_fit(
+    tiny_disk: Path, start_collector: StartCollector
+) -> None:
+    running = start_collector(submissions_dir=str(tiny_disk / "submissions"))
+    filler = tiny_disk / "filler"
+    fill_up(filler)
+    with filler.open("r+b") as shrink:  # leave 64 KiB: room for a small file, not 256 KiB
+        shrink.truncate(filler.stat().st_size - 64 * 1024)
+
+    status, _, body = post_json(running.url + SUBMIT, body_for("small"), key=running.key)
+    assert status == 200, body  # a small submission still fits...
+    deadline = time.monotonic() + 30  # ...but /healthz must say so once its answer is renewed
+    while get_json(running.url + "/healthz")[0] == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert get_json(running.url + "/healthz")[0] == 503
+    assert temp_files(running) == []  # the probe leaves nothing behind

@@ -73,6 +73,24 @@ def test_refused_requests_cost_nothing() -> None:
     assert limiter.hit("c").allowed
 
 
+def test_a_refund_gives_back_one_request_and_never_more_than_the_budget() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(requests=3, per_seconds=3600, clock=clock)
+    for _ in range(3):
+        limiter.hit("c")
+    assert not limiter.hit("c").allowed
+
+    assert limiter.refund("c").remaining == 1
+    assert limiter.hit("c").allowed
+    assert not limiter.hit("c").allowed
+    for _ in range(5):
+        refunded = limiter.refund("c")
+    assert refunded.remaining == 3  # a full budget, not more
+    assert [limiter.hit("c").allowed for _ in range(4)] == [True, True, True, False]
+    assert limiter.refund("unknown").remaining == 3
+    assert len(limiter) == 1  # a refund never adds a client
+
+
 def test_retry_after_is_a_whole_second_at_least() -> None:
     clock = FakeClock(0.0)
     limiter = RateLimiter(requests=1000, per_seconds=1, clock=clock)
@@ -299,3 +317,23 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
     assert post_as("6.6.6.6, 198.51.100.1")[0] == 429
     assert post_as("198.51.100.2") == (200, 1)
     assert post_as("[2001:db8::7]:5555") == (200, 1)
+
+
+def test_a_workshop_network_can_be_given_a_larger_budget(start_collector: StartCollector) -> None:
+    running = start_collector(
+        rate_limit={"requests": 2, "overrides": {"203.0.113.0/24": 5, "2001:db8::/48": 3}},
+        trusted_proxies=["127.0.0.1"],
+    )
+
+    def statuses(client: str, count: int) -> list[tuple[int, int]]:
+        answers = [
+            post_json(running.url + SUBMIT, BODY, key=running.key, headers={"X-Forwarded-For": c})
+            for c in [client] * count
+        ]
+        return [(status, rate_headers(headers)[0]) for status, headers, _ in answers]
+
+    # the room behind one NAT address gets 5; each address of the network its own 5
+    assert statuses("203.0.113.7", 6) == [(200, 5)] * 5 + [(429, 5)]
+    assert statuses("203.0.113.8", 1) == [(200, 5)]
+    assert statuses("2001:db8:0:1::9", 4) == [(200, 3)] * 3 + [(429, 3)]
+    assert statuses("198.51.100.1", 3) == [(200, 2)] * 2 + [(429, 2)]  # everyone else: 2

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.app import create_app
+from collector.health import PROBE_SECONDS, WatchedStore
 from collector.ids import UserIds, load_id_secret, new_submission_id
 from collector.keys import ANONYMOUS, KeyRing, MissingKey, WrongKey, presented_key
 from collector.schema_types import UnsupportedSchema, checker
@@ -384,7 +385,7 @@ class FailingStore:
     def save(self, record):
         raise self.error
 
-    def is_writable(self) -> bool:
+    def is_writable(self, size: int) -> bool:
         return self.writable
 
 
@@ -404,6 +405,37 @@ def test_healthz_is_503_json_when_the_folder_is_not_writable(config):
     assert response.status_int == 503
     assert response.content_type == "application/json"
     assert response.json["error"]["status"] == 503
+
+
+def test_the_health_answer_is_reused_until_a_save_says_otherwise():
+    class Disk:
+        def __init__(self) -> None:
+            self.full = False
+            self.probes: list[int] = []
+
+        def save(self, record):
+            if self.full:
+                raise StorageError("disk full")
+
+        def is_writable(self, size: int) -> bool:
+            self.probes.append(size)
+            return not self.full
+
+    disk, now = Disk(), [0.0]
+    watched = WatchedStore(disk, probe_bytes=4096, clock=lambda: now[0])
+    assert [watched.is_writable() for _ in range(3)] == [True] * 3
+    assert disk.probes == [4096]  # one probe, then its answer for PROBE_SECONDS
+
+    disk.full = True
+    with pytest.raises(StorageError):
+        watched.save({})
+    assert watched.is_writable() is False  # the failed save, at once: no probe needed
+    disk.full = False
+    watched.save({})
+    assert watched.is_writable() is True  # a save after a failure lets the next call probe
+    now[0] += PROBE_SECONDS
+    watched.is_writable()
+    assert disk.probes == [4096, 4096, 4096]
 
 
 def test_unexpected_exception_is_a_json_500_without_traceback(config):

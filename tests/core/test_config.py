@@ -74,6 +74,15 @@ def test_relative_paths_resolve_against_config_folder_not_cwd(tmp_path: Path, mo
         ),
         ("collector:\n  allow_anonymous: 'yes'\n", "collector.allow_anonymous: expected true"),
         ("collector:\n  trusted_proxies: [not-an-ip]\n", "collector.trusted_proxies: expected"),
+        (
+            "collector:\n  rate_limit:\n    overrides: {room-12: 500}\n",
+            "collector.rate_limit.overrides: expected IP networks such as 203.0.113.0/24",
+        ),
+        (
+            "collector:\n  rate_limit:\n    overrides: {203.0.113.0/24: 0}\n",
+            "collector.rate_limit.overrides.203.0.113.0/24: expected an integer >= 1, got 0",
+        ),
+        ("collector:\n  rate_limit:\n    overrides: [1]\n", "overrides: expected a mapping"),
         ("collector:\n  keys:\n    demo: short\n", "collector.keys.demo: expected a secret"),
         ("collector:\n  keys_file: missing.yaml\n", "collector.keys_file: file not found"),
         ("collector:\n  retention_days: 0\n", "collector.retention_days: expected an integer >= 1"),
@@ -165,7 +174,7 @@ def test_unknown_key_lists_the_known_keys_of_its_section(tmp_path: Path) -> None
         load_config(write(tmp_path, "collector:\n  rate_limit:\n    request: 5\n"), environ={})
     assert str(refused.value) == (
         "collector.rate_limit.request: unknown key"
-        " (known keys here: max_clients, per_seconds, requests)"
+        " (known keys here: max_clients, overrides, per_seconds, requests)"
     )
 
 
@@ -181,13 +190,33 @@ def test_null_means_off_where_an_option_allows_it(tmp_path: Path) -> None:
     assert (c.keys_file, c.retention_days, c.trusted_proxies, c.keys) == (None, None, (), {})
 
 
-def test_keys_file_that_is_not_yaml_is_reported_without_its_text(tmp_path: Path) -> None:
-    (tmp_path / "keys.yaml").write_text("demo: the-secret-value: oops\n")
-    path = write(tmp_path, "collector:\n  keys_file: keys.yaml\n")
-    with pytest.raises(ConfigError, match=r"collector\.keys_file: .* is not valid YAML") as refused:
+@pytest.mark.parametrize(
+    "line",
+    [
+        "demo: the-secret-value: oops",  # PyYAML would quote the line
+        "demo: *the-secret-value",  # ... the name of an undefined alias
+        "demo: !the-secret-value",  # ... the tag it cannot construct
+        "demo: !!python/object:the-secret-value {}",
+    ],
+    ids=["line", "alias", "tag", "python tag"],
+)
+@pytest.mark.parametrize("where", ["keys_file", "config.yaml"])
+def test_yaml_errors_never_show_the_text_they_stumbled_on(
+    tmp_path: Path, line: str, where: str
+) -> None:
+    if where == "keys_file":
+        (tmp_path / "keys.yaml").write_text(line + "\n")
+        path = write(tmp_path, "collector:\n  keys_file: keys.yaml\n")
+        where = r"collector\.keys_file: .*"
+    else:
+        path = write(tmp_path, "collector:\n  keys:\n    " + line + "\n")
+        where = r"config\.yaml"
+    with pytest.raises(
+        ConfigError, match=where + r" is not valid YAML: .*\(line \d+, column \d+\)$"
+    ) as bad:
         load_config(path, environ={})
-    assert "the-secret-value" not in str(refused.value)  # PyYAML would quote the line
-    assert "\n" not in str(refused.value)
+    assert "the-secret-value" not in str(bad.value)
+    assert "\n" not in str(bad.value)
 
 
 def test_short_secrets_are_refused_without_the_secret(tmp_path: Path) -> None:

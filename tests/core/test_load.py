@@ -266,13 +266,13 @@ def test_an_interrupt_while_listing_leaves_no_reader_running(
         write_submission(tmp_path, submission_id=f"s{number}")
     monkeypatch.setattr(read, "IN_PROCESS_BELOW", 0)
     monkeypatch.setattr(read, "CHUNK_SIZE", 2)
-    real = read.iter_submission_files
 
-    def interrupted(root: Path):
-        yield from itertools.islice(real(root), 6)  # the workers have started by now
-        raise KeyboardInterrupt
+    class Interrupted(read.Listing):
+        def __iter__(self):
+            yield from itertools.islice(super().__iter__(), 6)  # the workers have started
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(read, "iter_submission_files", interrupted)
+    monkeypatch.setattr(read, "Listing", Interrupted)
     with pytest.raises(KeyboardInterrupt):
         read.Reading(tmp_path, workers=2)
     assert multiprocessing.active_children() == []

@@ -9,6 +9,7 @@ reason to skip it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ DOCUMENT = st.one_of(
 
 def _outcome(way: Any, raw: bytes, path: str) -> tuple[str, Any]:
     try:
-        return "read", way(raw, path)
+        return "read", way(raw, path, os.stat(path).st_mtime_ns)
     except parse.UnusableFile as exc:
         return "skipped", str(exc)
 
@@ -120,7 +121,7 @@ def test_a_huge_number_in_a_field_nobody_reads_does_not_cost_the_file(folder: Pa
     path = folder / "huge.json"
     raw = b'{"unknown": 1e400, "user_id": "u1"}'
     path.write_bytes(raw)
-    row, _ = parse.parse_file(raw, str(path))
+    row, _ = parse.parse_file(raw, str(path), 0)
     assert row[parse.ROW.index("user_id")] == "u1"
 
 

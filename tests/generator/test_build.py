@@ -17,7 +17,7 @@ from installdata.config import GeneratorConfig
 from installdata.errors import UserError
 from support.commands import run_python
 from support.crawl import site_files
-from support.files import write_raw, write_submission
+from support.files import refuse_listing, write_raw, write_submission
 
 EPOCH = "1795000000"  # 2026-11-18T11:06:40Z
 
@@ -157,10 +157,19 @@ def test_the_build_never_writes_to_the_submissions_folder(tmp_path: Path) -> Non
 def test_no_email_or_user_id_appears_anywhere_in_the_site(tmp_path: Path) -> None:
     fill(tmp_path / "submissions")
     write_submission(tmp_path / "submissions", user_id="user-dee", workshop_id="dee@example.org")
+    write_submission(  # Git Bash and forward-slash paths, user names with spaces
+        tmp_path / "submissions",
+        user_id="user-eve",
+        failed=["make"],
+        error="/c/Users/Eve Quarrington/bin/make: C:/Users/Eve Quarrington/AppData/make.exe "
+        "is not a valid Win32 application (HOME=/home/eve quarrington)",
+    )
 
     build.build_site(config(tmp_path))
 
     secrets = [
+        b"Quarrington",
+        b"quarrington",
         b"@example.org",  # every address of the test data (a URL like results.example.org is fine)
         b"Ann@",
         b"ann@",
@@ -169,6 +178,7 @@ def test_no_email_or_user_id_appears_anywhere_in_the_site(tmp_path: Path) -> Non
         b"user-bob",
         b"user-cy",
         b"user-dee",
+        b"user-eve",
     ]
     for name, content in site_files(tmp_path / "site").items():
         assert not [s for s in secrets if s in content], name
@@ -223,6 +233,7 @@ def test_a_failed_swap_restores_the_old_site(
 ) -> None:
     site = tmp_path / "site"
     site.mkdir()
+    (site / publish.MARKER).write_text("")  # a site the generator published
     (site / "index.html").write_text("old")
     monkeypatch.setattr(publish, "_exchange", lambda a, b: False)  # take the two-rename path
     real_rename = os.rename
@@ -247,6 +258,7 @@ def test_publishing_swaps_in_the_new_site_whole(
 ) -> None:
     site = tmp_path / "site"
     site.mkdir()
+    (site / publish.MARKER).write_text("")  # a site the generator published
     (site / "stale.html").write_text("old")
     used: list[bool] = []
     real_exchange = publish._exchange
@@ -260,7 +272,7 @@ def test_publishing_swaps_in_the_new_site_whole(
     publish.publish_site(site, lambda staging: (staging / "index.html").write_text("new"))
 
     assert used == [exchange and sys.platform.startswith("linux")]
-    assert [p.name for p in site.iterdir()] == ["index.html"]
+    assert sorted(p.name for p in site.iterdir()) == [publish.MARKER, "index.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
@@ -351,3 +363,42 @@ def test_a_symlinked_site_folder_is_published_through_the_link(tmp_path: Path) -
     assert (tmp_path / "site").is_symlink()
     assert (tmp_path / "real-site" / "index.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["real-site", "site", "submissions"]
+
+
+def test_a_name_with_a_newline_cannot_forge_a_line_of_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(tmp_path / "submissions")
+    forged = "x.json: broken\n  skipped everything else.json"
+    write_raw(tmp_path / "submissions" / "bad", forged, b"{")
+    write_raw(tmp_path / "submissions" / "bad", os.fsdecode(b"\xff\x1b[2J.json"), b"{")
+
+    assert build.build_site(config(tmp_path)) == 0
+
+    lines = capsys.readouterr().err.splitlines()
+    assert "read 10 files, skipped 5, 4 people, " in lines[0]
+    assert len(lines) == 6  # the figures, and one line per skipped file
+    bad = tmp_path / "submissions" / "bad"
+    assert f"  skipped {bad}/\\xff\\x1b[2J.json: not valid UTF-8 JSON (unexpected end of data)" in (
+        lines
+    )
+    assert f"  skipped {bad}/x.json: broken\\n  skipped everything else.json: not valid " in (
+        "\n".join(lines)
+    )
+
+
+def test_a_folder_the_build_cannot_list_is_named_and_the_build_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Root may read any folder, so the refusal a mode-700 ``lost+found`` gives other users is
+    made by ``os.scandir`` (tests/core/test_hostile_folder.py runs the real one as nobody)."""
+    fill(tmp_path / "submissions")
+    lost = tmp_path / "submissions" / "lost+found"
+    lost.mkdir(mode=0o700)
+    refuse_listing(monkeypatch, lost)
+
+    assert build.build_site(config(tmp_path)) == 0
+
+    lines = capsys.readouterr().err.splitlines()
+    assert "read 9 files, skipped 4, 4 people, " in lines[0]
+    assert f"  skipped {lost}: cannot list this folder: Permission denied" in lines

@@ -12,9 +12,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from generator import charts
+from generator.charts.figure import COLOURS
 
 SVG = "{http://www.w3.org/2000/svg}"
-WHOLE, PART = charts._COLOURS["whole"], charts._COLOURS["part"]
+WHOLE, PART = COLOURS["whole"], COLOURS["part"]
 
 
 def _texts(svg: bytes) -> list[tuple[str, float, float]]:

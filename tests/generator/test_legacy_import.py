@@ -248,6 +248,10 @@ def test_odd_rows_are_reported_not_fatal(tmp_path: Path) -> None:
         "INSERT INTO successful_installs (name, version, user_id, attempt_id, create_time)"
         " VALUES ('  ', '2.7', 1, 1, '2016-07-26 06:02:11')"
     )  # no name
+    conn.execute(
+        "UPDATE failed_installs SET error_description = CAST(X'6d616b6520ff21' AS TEXT)"
+        " WHERE attempt_id = 1 AND name = 'make'"
+    )  # not UTF-8
     conn.commit()
     conn.close()
     submissions = tmp_path / "submissions"
@@ -264,6 +268,7 @@ def test_odd_rows_are_reported_not_fatal(tmp_path: Path) -> None:
         "1 install rows pointing at a missing user",
         "1 install rows without a package name (not imported)",
         "1 unparseable times (ignored)",
+        "1 texts that are not UTF-8 (imported with U+FFFD for what is not)",
     ):
         assert line in done.stdout
     records = by_attempt(read_records(submissions))
@@ -273,6 +278,95 @@ def test_odd_rows_are_reported_not_fatal(tmp_path: Path) -> None:
     assert records[21]["successful_installs"] == records[21]["failed_installs"] == []
     assert len(records[2]["failed_installs"]) == 2
     assert all(e["name"].strip() for e in records[1]["successful_installs"])
+    assert records[1]["failed_installs"][1]["error_description"] == "make \ufffd!"
+
+
+def add_install(conn: sqlite3.Connection, attempt_id: object, user_row: int, time: str) -> None:
+    conn.execute(
+        "INSERT INTO successful_installs (name, version, user_id, attempt_id, create_time)"
+        " VALUES ('make', '4.1', ?, ?, ?)",
+        (user_row, attempt_id, time),
+    )
+
+
+def build_reads_every_file(submissions: Path, tmp_path: Path) -> None:
+    """``generator build`` skips none of the files the importer wrote."""
+    written = len(list(submissions.rglob("*.json")))
+    config = tmp_path / "config.yaml"
+    config.write_text("generator:\n  title: Legacy import\n", encoding="utf-8")
+    built = run_python("-m", "generator", "build", "--config", str(config), "--submissions",
+                       str(submissions), "--site", str(tmp_path / "site"))  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert f"read {written} files, skipped 0," in built.stderr, built.stderr
+
+
+def test_times_no_file_can_hold_are_unreadable(tmp_path: Path) -> None:
+    # Files hold times from 1678 to 2261 (installdata/record.py); "0001-01-01 00:10" in
+    # Berlin is before year 1 in UTC, past what Python's datetime holds.
+    attempts = [
+        *ATTEMPTS[:2],
+        (30, CAROL, "0001-01-01 00:10:00", [("make", "4.1")], []),
+        (31, DAVE, "1500-06-01 12:00:00", [("make", "4.1")], []),
+        (32, ERIN, "9999-12-31 23:59:59", [("make", "4.1")], []),
+        (33, FRANK, "2016-08-15 12:00:00", [("make", "4.1")], []),
+    ]
+    db = make_legacy_db(tmp_path / "app.db", attempts=attempts)
+    conn = sqlite3.connect(db)
+    add_install(conn, 33, 6, "2262-01-01 00:00:00")  # a later but impossible time of frank's
+    conn.execute("INSERT INTO attempts VALUES (34, 'ghost')")  # no user row to fall back on
+    add_install(conn, 34, 999, "1500-01-01 00:00:00")
+    conn.commit()
+    conn.close()
+    submissions = tmp_path / "submissions"
+
+    done = import_legacy(db, submissions, "--timezone", "Europe/Berlin")
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "7 attempts read, 6 files written" in done.stdout
+    for line in (
+        "5 times outside the years 1678 to 2261 (ignored)",
+        "1 attempts without any readable time (not imported)",
+        "not imported: attempts.id 34",
+    ):
+        assert line in done.stdout, done.stdout
+    records = by_attempt(read_records(submissions))
+    assert sorted(records) == [1, 2, 30, 31, 32, 33]
+    # The next readable time stands in: the user row's, or another install row's.
+    assert records[30]["received_at"] == "2016-07-26T05:45:00.500000Z"
+    assert records[31]["received_at"] == "2016-08-15T07:00:00.000000Z"
+    assert records[32]["received_at"] == "2016-08-15T07:05:00.123456Z"
+    assert records[33]["received_at"] == "2016-08-15T10:00:00.000000Z"
+    build_reads_every_file(submissions, tmp_path)
+
+
+def test_attempt_ids_that_are_no_whole_number_are_not_imported(tmp_path: Path) -> None:
+    db = make_legacy_db(tmp_path / "app.db", attempts=ATTEMPTS[:2])
+    conn = sqlite3.connect(db)
+    # The earlier server's attempts.id holds integers only; a copy of the database made
+    # with another tool may declare it without a type, and then it holds anything.
+    conn.executescript(
+        "ALTER TABLE attempts RENAME TO typed; CREATE TABLE attempts (id, unique_user_id);"
+        "INSERT INTO attempts SELECT * FROM typed; DROP TABLE typed;"
+    )
+    odd = {"../../x": (ALICE, 1), 1.5: (BOB, 2), 7.0: (CAROL, 3), "8": (DAVE, 4)}
+    for attempt_id, (uid, user_row) in odd.items():
+        conn.execute("INSERT INTO attempts VALUES (?, ?)", (attempt_id, uid))
+        add_install(conn, attempt_id, user_row, "2016-08-15 12:00:00")
+    conn.commit()
+    conn.close()
+    submissions = tmp_path / "submissions"
+
+    done = import_legacy(db, submissions)
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "6 attempts read, 4 files written" in done.stdout
+    assert "2 attempts whose id is not a whole number (not imported)" in done.stdout
+    assert "not imported: attempts.id 1.5, '../../x'" in done.stdout  # in SQLite's order
+    records = by_attempt(read_records(submissions))
+    assert sorted(records) == [1, 2, 7, 8]  # 7.0 and "8" are whole numbers
+    assert records[8]["successful_installs"] == [{"name": "make", "version": "4.1"}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db", "submissions"]  # no ../x
+    build_reads_every_file(submissions, tmp_path)
 
 
 @pytest.mark.parametrize(

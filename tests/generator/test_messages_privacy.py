@@ -27,6 +27,8 @@ LEGACY_USER_ID = "3f2b8e0e-4c1d-4c52-9a55-0e0c6f9b7d11"
 PRIVATE = [
     "Bob Smith",
     "Smith",
+    "Zoë",
+    "Quint",
     "amina",
     "~bob",
     "192.168.12.34",
@@ -39,6 +41,7 @@ PRIVATE = [
 ]
 MESSAGE = (
     r"could not run C:\Users\Bob Smith\AppData\make.exe for amina at /home/amina/bin "
+    "(Git Bash: /c/Users/Zoë Quint/Desktop) "
     f"(~bob) from 192.168.12.34, ::ffff:10.0.0.7, 2001:db8::2:1 and fe80::1%eth0; "
     f"key {OUR_USER_ID}, old key {LEGACY_USER_ID}, mail learner@example.org"
 )
@@ -73,10 +76,110 @@ def test_messages_of_different_people_still_group_together() -> None:
             [
                 r"cannot open C:\Users\Bob Smith\AppData\x.exe from 10.0.0.1",
                 r"cannot open C:\Users\amina\AppData\x.exe from 10.0.0.2",
+                "cannot open C:/Users/Bob Smith/AppData/x.exe from 10.0.0.3",
+                "cannot open C:/Users/amina/AppData/x.exe from 10.0.0.4",
             ]
         )
     )
-    assert patterns[0] == patterns[1]
+    assert patterns[0] == patterns[1] == patterns[2] == patterns[3]
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Git Bash, forward-slash Windows, MSYS, macOS, Linux: the next separator ends the name
+        ("ls: /c/Users/Bob Smith/Desktop", "ls: /c/Users/<user>/Desktop"),
+        (
+            "C:/Users/Bob Smith/AppData/Local/x.exe is not a valid Win32 application",
+            "C:/Users/<user>/AppData/Local/x.exe is not a valid Win32 application",
+        ),
+        ("HOME=/home/Bob Smith/ is set", "HOME=/home/<user>/ is set"),
+        ("/Users/Bob Smith/miniconda3/bin/python", "/Users/<user>/miniconda3/bin/python"),
+        (r"C:\Users\Seán O'Brien\AppData\x.exe", r"C:\Users\<user>\AppData\x.exe"),
+        (r"C:\\USERS\\BOB SMITH\\x.exe", r"C:\\USERS\\<user>\\x.exe"),  # JSON-escaped, upper case
+        # no separator follows: a quote, a colon, a line break, a prompt or the end does
+        ("ls: '/home/bob smith': Permission denied", "ls: '/home/<user>': Permission denied"),
+        ('"C:/Users/Bob Smith" not found', '"C:/Users/<user>" not found'),
+        ("cd `/c/Users/Bob Smith` failed", "cd `/c/Users/<user>` failed"),
+        ("cannot access '/home/Seán O'Brien'", "cannot access '/home/<user>'"),
+        ("/Users/Bob Smith: No such file or directory", "/Users/<user>: No such file or directory"),
+        ("HOME=/c/Users/Bob Smith\nPATH=/usr/bin", "HOME=/c/Users/<user>\nPATH=/usr/bin"),
+        (r"PS C:\Users\Bob Smith> python --version", r"PS C:\Users\<user>> python --version"),
+        ("home is /home/bob smith", "home is /home/<user>"),
+        # where a name ends cannot be told: it runs on (too much scrubbed is safe)
+        ("cd /home/bob smith failed", "cd /home/<user>"),
+        ("found /home/bob smith and /home/ann lee/x", "found /home/<user> /home/<user>/x"),
+    ],
+)
+def test_a_user_name_with_spaces_is_removed_whole_on_every_path_style(
+    text: str, scrubbed: str
+) -> None:
+    assert messages.scrub(pd.Series([text]))[0] == scrubbed
+
+
+# Generated names are spelled with letters no other part of the messages uses, so any of
+# them left in the result is a piece of a name. Names may hold what Windows allows in one.
+NAME_LETTERS = "qzjQZJøñß"
+NAME_WORD = st.text(alphabet=NAME_LETTERS + "0123456789'-.,;()@!#$%&^_`{}~=+[]", max_size=7)
+NAME_WORD = NAME_WORD.filter(lambda word: any(letter in word for letter in NAME_LETTERS)) | (
+    st.sampled_from(["jo@qz.org", "10.0.0.1", "~zed", "Qj~1"])  # what other rules replace
+)
+NAMES = st.lists(NAME_WORD, min_size=2, max_size=4).map(" ".join)
+# Each path style as (home folder, separator).
+HOMES = [
+    (r"C:\Users", "\\"),  # Windows
+    ("C:/Users", "/"),  # Windows, written with forward slashes
+    ("/c/Users", "/"),  # Git Bash
+    ("/home", "/"),  # MSYS, Linux
+    ("/Users", "/"),  # macOS
+    (r"C:\Documents and Settings", "\\"),
+]
+# (opening, what follows the name, when that ends the name): a path deeper than the home
+# folder keeps everything after the name, and so does a double quote, colon, ">" or line
+# break after it ("always"). A closing quote ends it only when no other path follows on the
+# line ("last"), else the name runs on to that path; "never": the name runs on.
+CONTEXTS = [
+    ("could not run ", "{sep}AppData{sep}tool.exe is not a valid Win32 application", "always"),
+    ("could not run '", "{sep}AppData{sep}tool.exe' --version: exit status 1", "always"),
+    ('cannot access "', '" (Permission denied)', "always"),
+    ("", ": No such file or directory", "always"),
+    ("HOME=", "\nPATH=/usr/bin", "always"),
+    ("PS ", "> python --version", "always"),
+    ("cannot access '", "' (Permission denied)", "last"),
+    ("cd `", "` failed", "last"),
+    ("HOME=", "", "never"),
+    ("(in ", ")", "never"),
+    ("cd ", " failed", "never"),
+]
+JOINTS = [" and ", "\n", "; "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    paths=st.lists(
+        st.tuples(NAMES, st.sampled_from(HOMES), st.sampled_from(CONTEXTS)), min_size=1, max_size=3
+    ),
+    joint=st.sampled_from(JOINTS),
+)
+def test_no_piece_of_a_name_with_spaces_survives(paths, joint) -> None:
+    surroundings = [*JOINTS, *(home for home, _ in HOMES), *(o + a for o, a, _ in CONTEXTS)]
+    assert not set(NAME_LETTERS) & set("".join(surroundings))  # only names use these letters
+    parts, kept, open_before = [], [], False
+    for number, (name, (home, sep), (opening, after, ends)) in enumerate(paths):
+        rest = after.format(sep=sep)
+        parts.append(f"{opening}{home}{sep}{name}{rest}")
+        alone = joint == "\n" or not open_before  # nothing earlier on its line runs on into it
+        last = joint == "\n" or number == len(paths) - 1
+        if alone and (ends == "always" or (ends == "last" and last)):
+            kept.append(rest.strip())
+        open_before = joint != "\n" and (open_before or ends != "always")
+    text = joint.join(parts)
+
+    patterns, examples = messages.patterns_and_examples(pd.Series([text], dtype=object))
+    for result in (messages.scrub(pd.Series([text]))[0], examples[0], patterns[0]):
+        assert not set(NAME_LETTERS) & set(result), (text, result)
+    for rest in kept:
+        assert rest in examples[0], (text, examples[0])
 
 
 # Pieces of real-looking messages: several people's home folders (which scrubbing merges),
@@ -85,6 +188,9 @@ FRAGMENTS = [
     "could not run",
     r"C:\Users\Bob Smith\AppData\make.exe",
     r"C:\Users\amina\AppData\make.exe",
+    "C:/Users/Bob Smith/AppData/make.exe",
+    "'/c/Users/Bob Smith'",
+    "/home/bob smith: x",
     "/home/amina/bin/make",
     "/home/bob/bin/make",
     "~bob/x",

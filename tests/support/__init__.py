@@ -6,6 +6,7 @@ commands            the project's other command lines as subprocesses of the che
 web                 small HTTP helpers that never raise on an error status; a free port
 site                hand-made report pages and the real site built from real files
 crawl               a built site read back: its files, its pages parsed, their links
+processes           processes seen through /proc: alive or not, all of one session
 """
 
 from __future__ import annotations

@@ -163,6 +163,17 @@ def collector_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def injected_env(workdir: Path, code: str, **env: str) -> dict[str, str]:
+    """The environment that loads ``code`` (a fault to inject) into a collector as it starts.
+
+    ``code`` becomes a ``sitecustomize`` module in ``workdir/inject``; ``env`` is added.
+    """
+    inject = workdir / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(code, encoding="utf-8")
+    return {"PYTHONPATH": os.pathsep.join([str(inject), str(REPO_ROOT)]), **env}
+
+
 def _wait_for_url(running: RunningCollector) -> str:
     def said_url() -> str | None:
         match = _LISTENING.search(_read(running.stdout_path))

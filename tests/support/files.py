@@ -13,8 +13,10 @@ replaces a field) as given, e.g. ``user_system_info={...}`` or ``failed_installs
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -164,3 +166,21 @@ def recorded_bars(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[P
 
     monkeypatch.setattr(module, "Progress", Recorded)
     return bars
+
+
+def listed_folder(arg: Any) -> str:
+    """The folder an ``os.scandir`` call lists, given its path or a descriptor of it."""
+    return os.readlink(f"/proc/self/fd/{arg}") if isinstance(arg, int) else os.fspath(arg)
+
+
+def refuse_listing(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Listing ``folder`` fails as a mode-700 folder of another user does (a ``lost+found``):
+    tests run as root, who may read any folder, so only a patched ``os.scandir`` refuses."""
+    real = os.scandir
+
+    def scandir(arg: Any = ".") -> Any:
+        if listed_folder(arg) == str(folder):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        return real(arg)
+
+    monkeypatch.setattr(os, "scandir", scandir)

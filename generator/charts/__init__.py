@@ -1,0 +1,47 @@
+"""The report's charts: small, deterministic SVGs drawn with matplotlib, each with alt text.
+
+Every chart repeats numbers that a table beside it lists in full, so a chart only has to be
+glanceable: it shows at most ``TOP_N`` rows and its alt text states the leading figures.
+
+Three rules keep the charts safe and reproducible:
+
+- Text from submissions is never interpreted: mathtext and TeX are off (a package called
+  ``$x^2$`` stays those five characters), and control characters (NUL, bidi overrides) are
+  removed before a label reaches matplotlib or the SVG's XML.
+- The same numbers give byte-identical files: a fixed ``svg.hashsalt``, no date or creator in
+  the metadata, text kept as ``<text>`` (``svg.fonttype: none``) instead of glyph paths.
+- Figures are built with the object-oriented API (``Figure`` + ``FigureCanvasSVG``), never
+  pyplot's global state, so nothing leaks between pages and nothing needs ``plt.close``.
+
+The package, by job:
+
+    spec        what a page asks to have drawn: Bars, WeeklyBars, HeatMap (the Chart types)
+    labels      text in charts and beside them: clean_label, percent, system_name, TOP_N
+    kinds       the three kinds drawn: horizontal_bars, weekly_bars, heat_map; warm_up
+    primitives  the pieces they are drawn from, without matplotlib's Axes (the speed-up)
+    figure      a blank figure in the charts' style, and its SVG bytes
+
+Importing it does not import matplotlib (``figure`` says why).
+"""
+
+from generator.charts.kinds import heat_map, horizontal_bars, warm_up, weekly_bars
+from generator.charts.labels import SYSTEM_NAMES, TOP_N, clean_label, percent, system_name
+from generator.charts.spec import Bars, BarSeries, Chart, HeatMap, WeeklyBars, part_of_whole
+
+__all__ = [
+    "SYSTEM_NAMES",
+    "TOP_N",
+    "BarSeries",
+    "Bars",
+    "Chart",
+    "HeatMap",
+    "WeeklyBars",
+    "clean_label",
+    "heat_map",
+    "horizontal_bars",
+    "part_of_whole",
+    "percent",
+    "system_name",
+    "warm_up",
+    "weekly_bars",
+]

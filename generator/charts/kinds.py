@@ -1,0 +1,156 @@
+"""The three kinds of chart: overlaid horizontal bars, bars per week, a heat map of rates.
+
+Each draws its numbers, already chosen by a page's builder, onto a blank figure from the
+pieces in ``primitives`` and returns the SVG's bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from generator.charts.figure import COLOURS, new_figure, style, svg_bytes
+from generator.charts.labels import TOP_N, clean_label, percent
+from generator.charts.primitives import (
+    TextStyle,
+    axis,
+    bar_path,
+    data_transform,
+    edge_labels,
+    legend_under_title,
+    spine,
+)
+
+_WIDTH = 6.0
+"""Width of a bar chart, in inches (a heat map's grows with its columns)."""
+
+
+def warm_up() -> None:
+    """Pay the one-time costs of the first chart now, so that later charts are all cheap.
+
+    The first chart of a process imports matplotlib (about half a second) and loads its fonts
+    (about 0.1 s on the first text laid out). The build calls this once, while its readers
+    work (``render.prepare``); the render workers it forks later inherit the result. It draws
+    a tiny throwaway chart: the surest way to touch everything the real charts use.
+    """
+    horizontal_bars("warm-up", ["warm-up"], [("warm-up", COLOURS["whole"], [1])], ["1 of 1"])
+
+
+def horizontal_bars(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, str, Sequence[float]]],
+    notes: Sequence[str],
+) -> bytes:
+    """Overlaid horizontal bars, first label on top, each with a note of its numbers.
+
+    ``series`` is (legend, colour, values); each is drawn over the previous one, so list the
+    larger totals first (people tested, then people failing) and the darker bar reads as
+    "this many of that many". The notes replace an x axis: cheaper to draw and exact.
+    """
+    shown = [clean_label(label) for label in labels[:TOP_N]]
+    longest = max((max(values[:TOP_N], default=0) for _, _, values in series), default=0)
+    with style():
+        figure, plot = new_figure(
+            title, _WIDTH, 0.26 * len(shown), label_chars=max(map(len, shown)), top=0.6
+        )
+        data = data_transform(figure, plot, (0, (longest or 1) * 1.3), (len(shown) - 0.5, -0.5))
+        for index, (_, colour, values) in enumerate(series):
+            height = 0.75 if index == 0 else 0.45
+            bars = [
+                (0, row - height / 2, value, height) for row, value in enumerate(values[:TOP_N])
+            ]
+            figure.add_artist(bar_path(bars, colour, data))
+        for row, note in enumerate(notes[:TOP_N]):
+            end = max(values[row] for _, _, values in series)
+            figure.text(end + longest * 0.01, row, note, va="center", fontsize=8, transform=data)
+        edge_labels(figure, plot, data, "left", range(len(shown)), shown)
+        spine(figure, (plot.x0, plot.y0), (plot.x0, plot.y1))
+        legend_under_title(figure, plot, [(colour, legend) for legend, colour, _ in series])
+        return svg_bytes(figure)
+
+
+def weekly_bars(
+    title: str, weeks: Sequence[str], totals: Sequence[int], parts: Sequence[int]
+) -> bytes:
+    """Bars per week of a total, with the part that failed drawn over it in red.
+
+    One axis only: a second one for the rate would double the drawing time, and "this much
+    of that" already shows the share.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    # As autoscaling would: from 0 with 5% headroom over the highest bar.
+    top = (max(totals, default=0) or 1) * 1.05
+    step = max(1, math.ceil(len(weeks) / 5))
+    with style():
+        figure, plot = new_figure(title, _WIDTH, 2.0, top=0.6, bottom=0.35)
+        data = data_transform(figure, plot, (-0.6, len(weeks) - 0.4), (0, top))
+        for values, colour in ((totals, COLOURS["whole"]), (parts, COLOURS["part"])):
+            bars = [(week - 0.45, 0, 0.9, value) for week, value in enumerate(values)]
+            figure.add_artist(bar_path(bars, colour, data))
+        # Round counts, as an Axes' default locator with at most 4 steps would choose them.
+        counts = MaxNLocator(nbins=4, integer=True, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top)
+        counts = [count for count in counts if count <= top]
+        axis(figure, plot, data, "left", counts, [f"{count:.0f}" for count in counts])
+        shown = range(0, len(weeks), step)
+        axis(figure, plot, data, "bottom", shown, [clean_label(weeks[week]) for week in shown])
+        legend_under_title(
+            figure,
+            plot,
+            [(COLOURS["whole"], "submissions"), (COLOURS["part"], "with a failure")],
+        )
+        return svg_bytes(figure)
+
+
+def heat_map(
+    title: str, rows: Sequence[str], columns: Sequence[str], rates: Sequence[Sequence[float | None]]
+) -> bytes:
+    """Failure rate per (row, column) as coloured cells with the percentage written in."""
+    from matplotlib import colormaps
+    from matplotlib.collections import PolyCollection
+
+    shown_rows = [clean_label(row) for row in rows[:TOP_N]]
+    shown_columns = [clean_label(column, 14) for column in columns[:TOP_N]]
+    grid = [list(line[:TOP_N]) for line in rates[:TOP_N]]
+    label_chars = max(map(len, shown_rows))
+    # Column names longer than a cell is wide go up at an angle instead of overlapping.
+    column_chars = max(map(len, shown_columns))
+    slanted = column_chars > 8
+    slant = 0.055 * column_chars if slanted else 0.0
+    top, right = 0.7 + slant, 0.1 + slant
+    width = max(4.5, 0.2 + 0.075 * label_chars + 0.6 * len(shown_columns) + right)
+    colours = colormaps["YlOrRd"]
+    with style():
+        figure, plot = new_figure(
+            title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=top, right=right
+        )
+        data = data_transform(
+            figure, plot, (-0.5, len(shown_columns) - 0.5), (len(shown_rows) - 0.5, -0.5)
+        )
+        # A cell without data stays blank, with a dash written in.
+        cells = [(x, y, rate) for y, line in enumerate(grid) for x, rate in enumerate(line)]
+        filled = [(x, y, rate) for x, y, rate in cells if rate is not None]
+        figure.add_artist(
+            PolyCollection(
+                [
+                    [(x - 0.5, y - 0.5), (x + 0.5, y - 0.5), (x + 0.5, y + 0.5), (x - 0.5, y + 0.5)]
+                    for x, y, _ in filled
+                ],
+                facecolors=[colours(min(max(rate, 0.0), 1.0)) for _, _, rate in filled],
+                edgecolors="none",
+                transform=data,
+            )
+        )
+        tilt: TextStyle = (
+            {"rotation": 45, "ha": "left", "rotation_mode": "anchor"} if slanted else {}
+        )
+        edge_labels(figure, plot, data, "top", range(len(shown_columns)), shown_columns, **tilt)
+        edge_labels(figure, plot, data, "left", range(len(shown_rows)), shown_rows)
+        for x, y, rate in cells:
+            text = "–" if rate is None else percent(rate)
+            colour = "white" if rate is not None and rate > 0.6 else "black"
+            figure.text(
+                x, y, text, ha="center", va="center", fontsize=8, color=colour, transform=data
+            )
+        return svg_bytes(figure)
