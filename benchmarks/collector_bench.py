@@ -1,7 +1,7 @@
 """How fast does the collector accept durable submissions, against the most this machine allows?
 
     .venv/bin/python benchmarks/collector_bench.py [--requests 6000] [--concurrency 32]
-        [--prefill 100000] [--rounds 10] [--threads 8] [--dir D]
+        [--prefill 100000] [--rounds 10] [--threads 32] [--dir D]
 
 It starts four servers, each its own process on loopback, each served by the collector's own
 ``serve`` (same waitress settings, thread count, event loop and logging setup):
@@ -488,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=6000, help="POSTs per server")
     parser.add_argument("--concurrency", type=int, default=32, help="client connections")
-    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
+    parser.add_argument("--threads", type=int, default=32, help="server worker threads")
     parser.add_argument(
         "--prefill", type=int, default=100_000, help="files stored for the flatness run (0: skip)"
     )
