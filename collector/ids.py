@@ -35,7 +35,9 @@ class UserIds:
     """Issue and verify signed user ids."""
 
     def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+        # keyed once: a copy per id skips the key setup (22,000 machine instructions a
+        # signature instead of 30,000, callgrind)
+        self._keyed = hmac.new(secret, digestmod=hashlib.sha256)
 
     def issue(self) -> str:
         random_part = secrets.token_hex(16)
@@ -54,7 +56,8 @@ class UserIds:
         return self.issue(), False
 
     def _sign(self, random_part: str) -> str:
-        mac = hmac.new(self._secret, b"user-id:" + random_part.encode("ascii"), hashlib.sha256)
+        mac = self._keyed.copy()
+        mac.update(b"user-id:" + random_part.encode("ascii"))
         return _b64(mac.digest()[:16])
 
 
@@ -116,4 +119,7 @@ def _b64(raw: bytes) -> str:
 
 def new_submission_id(received: datetime) -> str:
     """A time-sortable, file-name-safe id for a submission received at ``received`` (UTC)."""
-    return f"{received.astimezone(timezone.utc):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(8)}"
+    t = received.astimezone(timezone.utc)
+    # the fields %-formatted: half the instructions of strftime's %Y%m%dT%H%M%S%f (callgrind)
+    fields = (t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
+    return "%04d%02d%02dT%02d%02d%02d%06dZ-%s" % (*fields, secrets.token_hex(8))  # noqa: UP031

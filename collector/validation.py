@@ -8,9 +8,9 @@ embedded in ``/openapi.json``. Problems carry JSON pointers ("/failed_installs/0
 script author can find them, and our own short messages, because jsonschema's default ones
 repeat the offending value (which may be 10,000 characters long).
 
-Valid bodies are the hot path, so they are first checked by the same schema compiled to Python
-code by fastjsonschema (several times faster); only a body that fails is walked again by
-jsonschema, which can list every problem with its path.
+Valid bodies are the hot path, so they are first checked by the same schema translated to
+msgspec types (``collector/schema_types.py``, checked in C); only a body that fails is
+walked again by jsonschema, which can list every problem with its path.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import fastjsonschema
+import msgspec
 import orjson
 from jsonschema import Draft202012Validator, ValidationError
 
+from collector.schema_types import checker
 from installdata.record import SCHEMA, is_name
 
 MAX_DETAILS = 1000  # bounds the size of an error response to a hostile body
@@ -69,14 +70,9 @@ def _validator() -> Draft202012Validator:
 
 
 @cache
-def _fast_check() -> Callable[[Any], Any]:
-    """The schema compiled to Python code: raises on the first problem, says nothing more.
-
-    The schema uses only keywords that mean the same in draft 7, which fastjsonschema
-    implements, so it is compiled as such.
-    """
-    schema = {**_inlined_schema(), "$schema": "http://json-schema.org/draft-07/schema#"}
-    return fastjsonschema.compile(schema)
+def _fast_check() -> Callable[[Any], None]:
+    """The schema as msgspec types: raises on the first problem, says nothing more."""
+    return checker(_inlined_schema())
 
 
 def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
@@ -122,7 +118,7 @@ def validate_submission(data: dict[str, Any]) -> None:
     try:
         _fast_check()(data)
         return
-    except fastjsonschema.JsonSchemaValueException:
+    except msgspec.ValidationError:
         pass  # list every problem below
     errors = sorted(_validator().iter_errors(data), key=_document_order)
     if not errors:

@@ -1,4 +1,6 @@
-"""WSGI entry point for gunicorn or uwsgi: ``gunicorn -w 1 --threads 8 collector.wsgi:application``.
+"""WSGI entry point for gunicorn or uwsgi.
+
+    gunicorn -w 1 --threads 32 collector.wsgi:application
 
 The config file comes from the ``COLLECTOR_CONFIG`` environment variable. Run exactly ONE
 worker process: the rate limiter lives in memory, so several workers would each allow the

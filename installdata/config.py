@@ -110,7 +110,7 @@ class CollectorConfig:
     trusted_proxies: tuple[IPNetwork, ...] = option(
         [], Networks(), "peers whose `X-Forwarded-For` is believed, e.g. `[127.0.0.1]`"
     )
-    threads: int = option(8, Integer(1), "worker threads of the WSGI server")
+    threads: int = option(32, Integer(1), "worker threads of the WSGI server")
     connection_limit: int = option(
         500, Integer(10), "most client connections open at once (each holds a file descriptor)"
     )

@@ -67,7 +67,10 @@ class Record(TypedDict, total=False):
 
 def format_received_at(moment: datetime) -> str:
     """``moment`` as written in ``received_at``: UTC to the microsecond, ``...123456Z``."""
-    return f"{moment.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S.%fZ}"
+    t = moment.astimezone(timezone.utc)
+    # the fields %-formatted: half the instructions of strftime (callgrind), once a submission
+    fields = (t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % fields  # noqa: UP031
 
 
 def make_record(

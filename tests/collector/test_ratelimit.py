@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from collector import clientip
 from collector.clientip import client_ip, rate_limit_key
 from collector.ratelimit import RateDecision, RateLimiter
 from support.collector_process import StartCollector
@@ -211,6 +212,16 @@ PROXY_NETS = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8
 )
 def test_client_ip(remote: str, forwarded: str | None, trusted: Any, expected: str) -> None:
     assert client_ip(remote, forwarded, trusted) == expected
+
+
+def test_a_long_forwarded_header_stays_out_of_the_address_cache() -> None:
+    """Recent addresses are cached; a hostile header's long text must not fill the cache."""
+    clientip._parsed_cached.cache_clear()
+    hostile = ", ".join(f"{number}{'x' * 1000}" for number in range(5))
+
+    assert client_ip("127.0.0.1", hostile, LOCAL_PROXY) == "127.0.0.1"
+    assert client_ip("127.0.0.1", hostile, LOCAL_PROXY) == "127.0.0.1"
+    assert clientip._parsed_cached.cache_info().currsize == 1  # the peer's address only
 
 
 def test_rate_limit_key_groups_an_ipv6_network_but_not_ipv4() -> None:

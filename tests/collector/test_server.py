@@ -247,6 +247,8 @@ def _wait_until_refused(host: str, port: int, timeout: float = 30) -> None:
             socket.create_connection((host, port), timeout=5).close()
         except ConnectionRefusedError:
             return
+        except ConnectionResetError:
+            pass  # the listener closed while this probe sat in its backlog: ask again
         time.sleep(0.05)
     raise AssertionError("the collector kept accepting connections after the stop signal")
 

@@ -4,14 +4,18 @@ through WebTest or plain WSGI calls against ``create_app``."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
 import stat
 import threading
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import msgspec
 import pytest
 import webtest
 from hypothesis import given, settings
@@ -21,9 +25,11 @@ from collector.app import create_app
 from collector.health import PROBE_SECONDS, WatchedStore
 from collector.ids import UserIds, load_id_secret, new_submission_id
 from collector.keys import ANONYMOUS, KeyRing, MissingKey, WrongKey, presented_key
+from collector.schema_types import UnsupportedSchema, checker
 from collector.validation import (
     MAX_DETAILS,
     InvalidBody,
+    _fast_check,
     _validator,
     parse_body,
     validate_submission,
@@ -106,20 +112,28 @@ def test_valid_submission_passes():
 
 
 # Bodies near the schema's edges: right and wrong types, lengths around every bound, unknown
-# fields. The fast compiled check must accept exactly what jsonschema accepts.
+# fields, characters outside the BMP (lengths count code points). The fast check (the schema
+# as msgspec types) must accept exactly what jsonschema accepts: it alone decides for a body it
+# accepts, and a body it refuses wrongly would only be slower.
 _text = st.one_of(
     st.none(),
     st.integers(),
+    st.booleans(),
     st.sampled_from(["", "x", "x" * 100, "x" * 101, "x" * 200, "x" * 201, "x" * 500, "x" * 501]),
+    st.sampled_from(["\U0001f600" * 200, "\U0001f600" * 201, "é" * 500, "é" * 501]),
     st.text(max_size=5),
 )
 _entry = st.dictionaries(
     st.sampled_from(["name", "version", "error_description", "extra"]), _text, max_size=4
 )
-_info = st.dictionaries(
-    st.one_of(st.sampled_from(["system", "email_id", "workshop_id", ""]), st.text(max_size=3)),
-    _text,
-    max_size=5,
+_info = st.one_of(
+    st.dictionaries(
+        st.one_of(st.sampled_from(["system", "email_id", "workshop_id", ""]), st.text(max_size=3)),
+        _text,
+        max_size=5,
+    ),
+    st.sampled_from([{f"k{n}": None for n in range(count)} for count in (50, 51)]),
+    st.sampled_from([{"x" * 100: "a"}, {"x" * 101: "a"}]),
 )
 _body = st.fixed_dictionaries(
     {},
@@ -133,17 +147,51 @@ _body = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(_body)
 def test_fast_check_accepts_exactly_what_jsonschema_accepts(body):
     reference_ok = _validator().is_valid(body)
     try:
-        validate_submission(body)
+        _fast_check()(body)
         fast_ok = True
-    except InvalidBody as invalid:
+    except msgspec.ValidationError:
         fast_ok = False
-        assert invalid.problems
     assert fast_ok == reference_ok
+    try:
+        validate_submission(body)
+        valid = True
+    except InvalidBody as invalid:
+        valid = False
+        assert invalid.problems
+    assert valid == reference_ok
+
+
+def test_fast_check_holds_a_thousand_entries_but_not_more():
+    entries = [{"name": "git", "version": None}] * 1000
+    _fast_check()({"successful_installs": entries})
+    with pytest.raises(msgspec.ValidationError):
+        _fast_check()({"successful_installs": [*entries, {"name": "git"}]})
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "format": "email"},  # a keyword it does not translate
+        {"type": "integer"},  # a type it does not translate
+        {"properties": {}},  # no type
+        {"type": "array"},  # no items
+        {  # listed fields unlike the others
+            "type": "object",
+            "properties": {"a": {"type": "string"}},
+            "additionalProperties": {"type": "null"},
+        },
+        {"type": "object", "required": ["a"], "additionalProperties": False},
+    ],
+)
+def test_schema_types_refuse_what_they_cannot_translate_exactly(schema):
+    """A new rule in the schema must fail loudly here, never be skipped by the fast check."""
+    with pytest.raises(UnsupportedSchema):
+        checker({"type": "object", "properties": {"x": schema}, "additionalProperties": False})
 
 
 def test_pointers_escape_slash_and_tilde_in_field_names():
@@ -259,6 +307,27 @@ def test_submission_ids_sort_by_time_and_are_safe_file_names():
     assert first < second
     assert all(ch.isalnum() or ch == "-" for ch in first)
     assert format_received_at(early) == "2026-11-22T10:15:02.123456Z"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        datetime(2026, 3, 1, 1, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ],
+)
+def test_ids_and_receive_times_are_the_utc_moment_to_the_microsecond(moment):
+    utc = moment.astimezone(timezone.utc)
+    assert new_submission_id(moment).startswith(f"{utc:%Y%m%dT%H%M%S%fZ}-")
+    assert format_received_at(moment) == f"{utc:%Y-%m-%dT%H:%M:%S.%fZ}"
+
+
+def test_user_ids_are_signed_as_documented_so_earlier_ids_stay_valid():
+    secret = b"a secret of some length"
+    random_part, _, signature = UserIds(secret).issue().partition(".")
+    mac = hmac.new(secret, b"user-id:" + random_part.encode(), hashlib.sha256).digest()[:16]
+    assert signature == base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def test_id_secret_file_is_created_private_and_reused(tmp_path):
