@@ -16,6 +16,8 @@ import pytest
 from generator.build import build_site
 from generator.charts import event_positions
 from generator.significance import MIN_PEOPLE, clearly_higher
+from generator.synthetic import write_files
+from generator.synthetic.machines import REGRESSION_PACKAGE
 from installdata.config import ConfigError, GeneratorConfig, load_config
 from support.files import write_submission
 
@@ -221,3 +223,14 @@ def test_events_are_read_from_config_with_dates_quoted_or_not(tmp_path: Path) ->
     path.write_text("generator:\n  events:\n    March 1st: switched\n")
     with pytest.raises(ConfigError, match=r"generator\.events: expected dates such as 2026-03-01"):
         load_config(path)
+
+
+def test_the_synthetic_regression_shows_in_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    end = datetime(2026, 11, 18, tzinfo=timezone.utc)
+    write_files(tmp_path / "submissions", 3000, seed=2027, end=end)
+    changes = _index(_build(tmp_path, monkeypatch))["changes"]
+    assert {(change["kind"], change["package"]) for change in changes} == {
+        (kind, REGRESSION_PACKAGE) for kind in ("rising", "new_error", "new_failing_version")
+    }
