@@ -26,12 +26,13 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
 
 from generator.synthetic import Person, iter_people, write_files
+from generator.synthetic.machines import REGRESSION_DAYS, REGRESSION_PACKAGE, REGRESSION_VERSION
 from installdata.errors import UserError, run_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -137,11 +138,19 @@ def _write_config(workdir: Path, site_dir: Path, key: str) -> Path:
             "submissions_dir": "submissions",
             "site_dir": str(site_dir),
             "title": "Installation test results (demo data)",
+            # The day the synthetic regression starts (generator/synthetic/machines.py), so
+            # the demo's event has a before/after comparison with something to show.
+            "events": {_regression_day(): f"{REGRESSION_PACKAGE} {REGRESSION_VERSION} released"},
         },
     }
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _regression_day() -> str:
+    day = datetime.now(timezone.utc) - timedelta(days=REGRESSION_DAYS)
+    return day.strftime("%Y-%m-%d")
 
 
 def _start_collector(config_path: Path, workdir: Path) -> subprocess.Popen[bytes]:

@@ -144,9 +144,12 @@ class View:
     failure_latest: np.ndarray  # per failed entry
 
 
-def make_view(facts: Facts, since_ns: int | None) -> View:
-    """The period from ``since_ns`` (nanoseconds since the epoch) on; None for all time."""
+def make_view(facts: Facts, since_ns: int | None, until_ns: int | None = None) -> View:
+    """The period from ``since_ns`` (nanoseconds since the epoch) on, and before ``until_ns``
+    when given; None for all time."""
     in_window = np.ones(len(facts.person), bool) if since_ns is None else facts.received >= since_ns
+    if until_ns is not None:
+        in_window &= facts.received < until_ns
     ordered = facts.by_attempt[in_window[facts.by_attempt]]
     person = facts.person[ordered]
     last = np.r_[person[1:] != person[:-1], True] if len(person) else np.zeros(0, bool)

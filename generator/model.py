@@ -30,7 +30,8 @@ class Page(Generic[Context]):
     ``context`` is JSON-able (str, int, float, bool, None, list, dict only) and is written
     verbatim (plus ``generated_at``) as the page's JSON twin, so the HTML and the public API
     never disagree. ``tables`` maps a name to rows, each written as CSV beside the page
-    (``<page stem>-<name>.csv``); ``charts`` are drawn as SVGs beside it. Everything is plain
+    (``<page stem>-<name>.csv``); ``charts`` are drawn as SVGs beside it; a ``feed`` is
+    written beside it too. Everything is plain
     data, so a page can be handed to a worker process.
     """
 
@@ -40,3 +41,27 @@ class Page(Generic[Context]):
     context: Context
     tables: Mapping[str, Sequence[Mapping[str, object]]] = field(default_factory=dict)
     charts: Sequence[Chart] = ()
+    feed: Feed | None = None
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of an Atom feed: ``link`` is site-relative, ``updated`` an RFC 3339 time."""
+
+    id: str
+    title: str
+    updated: str
+    link: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Feed:
+    """An Atom feed written beside its page as ``name`` (generator/render/feed.py); the page
+    is the feed's ``alternate`` link."""
+
+    name: str
+    id: str
+    title: str
+    updated: str
+    entries: tuple[FeedEntry, ...]

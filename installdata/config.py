@@ -31,6 +31,8 @@ from installdata.folder import MAX_FILE_BYTES
 from installdata.options import (
     Budgets,
     ConfigError,
+    Dated,
+    DatedLabels,
     FilePath,
     Flag,
     Integer,
@@ -140,6 +142,11 @@ class GeneratorConfig:
         Integer(1024),
         "larger submission files are skipped unread, by the build and by `collector forget`"
         " and `prune` too",
+    )
+    events: DatedLabels = option(
+        {},
+        Dated(),
+        "what happened when (date: label), marked on the time charts and compared before and after",
     )
 
 

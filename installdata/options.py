@@ -18,6 +18,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -155,6 +156,30 @@ class NetworkBudgets(Kind[Budgets]):
                 raise bad(key, "IP networks such as 203.0.113.0/24", network) from None
             budgets.append((parsed, Integer(1).check(f"{key}.{network}", number, base)))
         return tuple(sorted(budgets, key=lambda budget: -budget[0].prefixlen))
+
+
+DatedLabels = tuple[tuple[str, str], ...]
+
+
+class Dated(Kind[DatedLabels]):
+    """Date -> a label, e.g. ``2026-03-01: setup instructions switched to conda``; oldest
+    first. YAML reads an unquoted date as a date, a quoted one as text: both are accepted."""
+
+    values = "mapping of YYYY-MM-DD: text"
+
+    def check(self, key: str, value: object, base: Path | None) -> DatedLabels:
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise bad(key, "a mapping of date (YYYY-MM-DD) to text", value)
+        dated = []
+        for day, label in value.items():
+            try:
+                parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
+            except ValueError:
+                raise bad(key, "dates such as 2026-03-01", day) from None
+            dated.append((parsed.isoformat()[:10], Text().check(f"{key}.{day}", label, base)))
+        return tuple(sorted(dated))
 
 
 class OrNull(Kind[T | None]):

@@ -24,7 +24,7 @@ The package, by job:
 Importing it does not import matplotlib (``figure`` says why).
 """
 
-from generator.charts.kinds import heat_map, horizontal_bars, warm_up, weekly_bars
+from generator.charts.kinds import event_positions, heat_map, horizontal_bars, warm_up, weekly_bars
 from generator.charts.labels import SYSTEM_NAMES, TOP_N, clean_label, percent, system_name
 from generator.charts.spec import Bars, BarSeries, Chart, HeatMap, WeeklyBars, part_of_whole
 
@@ -37,6 +37,7 @@ __all__ = [
     "HeatMap",
     "WeeklyBars",
     "clean_label",
+    "event_positions",
     "heat_map",
     "horizontal_bars",
     "part_of_whole",

@@ -6,6 +6,7 @@ pieces in ``primitives`` and returns the SVG's bytes.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 
@@ -23,6 +24,9 @@ from generator.charts.primitives import (
 
 _WIDTH = 6.0
 """Width of a bar chart, in inches (a heat map's grows with its columns)."""
+
+EVENT_COLOUR = "#555555"
+"""An event's line on a time chart: grey, so that it reads as a note, not as data."""
 
 
 def warm_up() -> None:
@@ -71,13 +75,19 @@ def horizontal_bars(
 
 
 def weekly_bars(
-    title: str, weeks: Sequence[str], totals: Sequence[int], parts: Sequence[int]
+    title: str,
+    weeks: Sequence[str],
+    totals: Sequence[int],
+    parts: Sequence[int],
+    events: Sequence[tuple[str, str]] = (),
 ) -> bytes:
-    """Bars per week of a total, with the part that failed drawn over it in red.
+    """Bars per week of a total, with the part that failed drawn over it in red, and a dashed
+    line with its label at each event's date (``event_positions``).
 
     One axis only: a second one for the rate would double the drawing time, and "this much
     of that" already shows the share.
     """
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
     # As autoscaling would: from 0 with 5% headroom over the highest bar.
@@ -95,12 +105,45 @@ def weekly_bars(
         axis(figure, plot, data, "left", counts, [f"{count:.0f}" for count in counts])
         shown = range(0, len(weeks), step)
         axis(figure, plot, data, "bottom", shown, [clean_label(weeks[week]) for week in shown])
+        for x, label in event_positions(weeks, events):
+            figure.add_artist(
+                Line2D(
+                    [x, x],
+                    [0, top],
+                    color=EVENT_COLOUR,
+                    linewidth=0.8,
+                    linestyle="--",
+                    transform=data,
+                )
+            )
+            figure.text(x, top, f" {clean_label(label, 24)}", fontsize=7, va="top", transform=data)
         legend_under_title(
             figure,
             plot,
             [(COLOURS["whole"], "submissions"), (COLOURS["part"], "with a failure")],
         )
         return svg_bytes(figure)
+
+
+def event_positions(
+    weeks: Sequence[str], events: Sequence[tuple[str, str]]
+) -> list[tuple[float, str]]:
+    """Where each event's date falls on a weekly axis (bar ``i`` spans ``i`` ± 0.45, its
+    Monday at the left edge); events outside the weeks shown are left out."""
+    from datetime import date
+
+    if not weeks:
+        return []
+    mondays = [date.fromisoformat(week) for week in weeks]
+    placed = []
+    for day, label in events:
+        when = date.fromisoformat(day)
+        index = bisect.bisect_right(mondays, when) - 1
+        if index < 0 or (when - mondays[-1]).days >= 7:
+            continue
+        days = min((when - mondays[index]).days, 7)
+        placed.append((index - 0.45 + 0.9 * days / 7, label))
+    return placed
 
 
 def heat_map(

@@ -43,7 +43,10 @@ class Bars:
 
 @dataclass(frozen=True)
 class WeeklyBars:
-    """Submissions per week with the part that had a failure; drawn by ``weekly_bars``."""
+    """Submissions per week with the part that had a failure; drawn by ``weekly_bars``.
+
+    ``events``: (YYYY-MM-DD, label) pairs marked where their date falls among the weeks.
+    """
 
     name: str
     title: str
@@ -51,9 +54,10 @@ class WeeklyBars:
     weeks: tuple[str, ...]
     totals: tuple[int, ...]
     parts: tuple[int, ...]
+    events: tuple[tuple[str, str], ...] = ()
 
     def svg(self) -> bytes:
-        return weekly_bars(self.title, self.weeks, self.totals, self.parts)
+        return weekly_bars(self.title, self.weeks, self.totals, self.parts, self.events)
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,18 @@ works best with.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
+from generator.changes import anchor_of, by_page, changes_feed, recent_changes
 from generator.error_groups import error_entries, error_groups
+from generator.events import event_comparisons
 from generator.facts import breakdowns, collect_facts, make_view, package_rows
 from generator.model import Page
 from generator.pages.compare import compare_page
 from generator.pages.matrix import matrix_page
-from generator.pages.overview import WINDOWS, overview_page
+from generator.pages.overview import WINDOWS, News, overview_page
 from generator.pages.package import package_pages
 from generator.pages.packages import packages_index_page
 from generator.pages.submit import submit_page
@@ -33,6 +35,7 @@ def iter_pages(
     generated_at: str,
     title: str,
     min_workshop_participants: int = 1,
+    events: Sequence[tuple[str, str]] = (),
 ) -> Iterator[Page]:
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
 
@@ -40,14 +43,26 @@ def iter_pages(
     (overviews, matrix, packages: drawing is the slow part), and the thousands of chartless
     workshop pages last, small tasks that end the work evenly. Each kind of page is computed
     together (the package and workshop pages as one list each), then handed over page by
-    page. The tables are read only before the first page comes.
+    page. The tables are read only before the first page comes. ``events``: the (date,
+    label) pairs of ``generator.events``.
     """
     facts = collect_facts(people, results)
     del people, results  # everything below reads the facts: let the tables go (memory)
     everything = make_view(facts, None)
     rows = package_rows(facts, everything)
+    error_texts = error_entries(facts)
+    anchor = anchor_of(facts, now.value)
+    found = recent_changes(facts, error_texts, anchor)
+    news = News([item.change for item in found], event_comparisons(facts, events, anchor))
     yield overview_page(
-        facts, everything, rows, title=title, generated_at=generated_at, window_days=None
+        facts,
+        everything,
+        rows,
+        title=title,
+        generated_at=generated_at,
+        window_days=None,
+        news=news,
+        feed=changes_feed(found, title=title, generated_at=generated_at),
     )
     for days in WINDOWS:
         recent = make_view(facts, (now - pd.Timedelta(days=days)).value)
@@ -58,12 +73,12 @@ def iter_pages(
             title=title,
             generated_at=generated_at,
             window_days=days,
+            news=news,
         )
     by_package = breakdowns(facts, everything)
     yield matrix_page(facts, everything, rows, by_package)
-    error_texts = error_entries(facts)
     errors = error_groups(facts, everything, error_texts)
-    yield from package_pages(facts, everything, rows, by_package, errors)
+    yield from package_pages(facts, everything, rows, by_package, errors, by_page(found))
     yield packages_index_page(rows)
     yield compare_page(facts, everything, rows, by_package, errors)
     yield submit_page()

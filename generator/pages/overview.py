@@ -6,24 +6,27 @@ packages and versions fail most, and on which systems and Pythons.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 import numpy as np
 import pandas as pd
 
+from generator.changes import Change
 from generator.charts import (
     TOP_N,
     Bars,
     BarSeries,
     Chart,
     WeeklyBars,
+    event_positions,
     part_of_whole,
     percent,
     system_name,
 )
 from generator.coding import UNKNOWN, combined, distinct_pairs, rate
+from generator.events import EventComparison
 from generator.facts import Facts, PackageRow, View, without_href
-from generator.model import Page
+from generator.model import Feed, Page
 from generator.slugs import package_path
 
 WINDOWS = (30, 90, 365)
@@ -89,6 +92,15 @@ class OverviewContext(TypedDict):
     users_by_system: list[UsersBySystem]
     users_by_python: list[UsersByPython]
     weekly: list[WeekRow]  # oldest first
+    changes: list[Change]  # what changed recently, newest first (generator/changes.py)
+    events: list[EventComparison]  # newest first (generator/events.py)
+
+
+class News(NamedTuple):
+    """What every overview tells besides its period's figures: the same on each."""
+
+    changes: list[Change]
+    events: list[EventComparison]
 
 
 WINDOW_LINKS: list[WindowLink] = [
@@ -105,8 +117,11 @@ def overview_page(
     title: str,
     generated_at: str,
     window_days: int | None,
+    news: News,
+    feed: Feed | None = None,
 ) -> Page[OverviewContext]:
-    """The overview of one period; ``rows`` are its ``package_rows``."""
+    """The overview of one period; ``rows`` are its ``package_rows``; ``feed`` (the changes
+    as Atom) is written beside it."""
     users = int(view.latest.sum())
     failing_users = int((view.latest & facts.failing).sum())
     versions = _failing_versions(facts, view)
@@ -138,6 +153,8 @@ def overview_page(
             for value, people, failing, share in _users_by(facts, view, "python_version")
         ],
         "weekly": _weekly(facts, view),
+        "changes": news.changes,
+        "events": news.events,
     }
     if window_days is None:
         path, page_title = "index.html", title
@@ -153,6 +170,7 @@ def overview_page(
             "weekly": context["weekly"],
         },
         charts=overview_charts(context),
+        feed=feed,
     )
 
 
@@ -258,7 +276,8 @@ def overview_charts(context: OverviewContext) -> list[Chart]:
         charts.append(_people_chart("python", "Python version", labels, by_python))
     weekly = context["weekly"]
     if weekly:
-        charts.append(_weekly_chart(weekly))
+        events = tuple((event["date"], event["label"]) for event in context["events"])
+        charts.append(_weekly_chart(weekly, events))
     return charts
 
 
@@ -276,7 +295,9 @@ def _people_chart(
     )
 
 
-def _weekly_chart(weekly: list[WeekRow]) -> WeeklyBars:
+def _weekly_chart(weekly: list[WeekRow], events: tuple[tuple[str, str], ...]) -> WeeklyBars:
+    weeks = tuple(row["week"] for row in weekly)
+    events = tuple(event for event in events if event_positions(weeks, [event]))
     busiest = max(weekly, key=lambda row: (row["submissions"], row["week"]))
     latest = weekly[-1]
     return WeeklyBars(
@@ -287,8 +308,16 @@ def _weekly_chart(weekly: list[WeekRow]) -> WeeklyBars:
         f"{busiest['week']}, had {busiest['submissions']} submissions "
         f"({busiest['failing_submissions']} with a failure); the latest week had "
         f"{latest['submissions']} ({latest['failing_submissions']} with a failure, "
-        f"{percent(latest['failure_rate'])}).",
-        tuple(row["week"] for row in weekly),
+        f"{percent(latest['failure_rate'])}).{_marked(events)}",
+        weeks,
         tuple(row["submissions"] for row in weekly),
         tuple(row["failing_submissions"] for row in weekly),
+        events,
     )
+
+
+def _marked(events: tuple[tuple[str, str], ...]) -> str:
+    """The alt text's note of the events a weekly chart marks."""
+    if not events:
+        return ""
+    return " Dashed lines mark " + "; ".join(f"{day}: {label}" for day, label in events) + "."

@@ -6,11 +6,13 @@ system, distribution, machine and Python, by version, per week, and its common e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypedDict
 
 import numpy as np
 import pandas as pd
 
+from generator.changes import Change
 from generator.charts import BarSeries, Chart, clean_label, part_of_whole, system_name
 from generator.coding import combined, pair_counts
 from generator.error_groups import ErrorGroup
@@ -47,6 +49,7 @@ class PackageContext(PackageFigures):
     breakdowns: dict[str, list[BreakdownRow]]  # BREAKDOWNS -> rows, most tested first
     weekly: list[PackageWeek]  # oldest first
     errors: list[ErrorGroup]  # most failed attempts first
+    changes: list[Change]  # what changed recently for this package, newest first
 
 
 def package_pages(
@@ -55,7 +58,9 @@ def package_pages(
     rows: list[PackageRow],
     breakdowns: Breakdowns,
     errors: dict[int, list[ErrorGroup]],
+    changes: Mapping[str, list[Change]],
 ) -> list[Page[PackageContext]]:
+    """A page per package in ``rows``; ``changes``: what changed, per page path."""
     versions = _versions(facts, view)
     weekly = _package_weekly(facts)
     codes = package_codes(facts)
@@ -74,6 +79,7 @@ def package_pages(
             "breakdowns": {dim: breakdowns[dim].get(code, []) for dim in BREAKDOWNS},
             "weekly": weekly.get(code, []),
             "errors": errors.get(code, []),
+            "changes": changes.get(row["href"], []),
         }
         pages.append(
             Page(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from generator.charts import Chart
 from generator.charts import warm_up as warm_up_charts
 from generator.model import Page
+from generator.render.feed import atom_bytes
 from generator.render.formats import csv_bytes, json_bytes, printable
 from generator.render.paths import Targets, check_table_name, write_file
 from generator.render.templates import environment, navigation, root_of
@@ -114,12 +115,17 @@ class _Plan:
     csvs: dict[str, Path]  # table name -> file
     charts: list[tuple[Path, Chart]]
 
+    def feed(self) -> list[Path]:
+        feed = self.page.feed
+        return [] if feed is None else [self.target.with_name(feed.name)]
+
     def files(self) -> list[Path]:
         return [
             *self.csvs.values(),
             self.target.with_suffix(".json"),
             self.target,
             *(path for path, _ in self.charts),
+            *self.feed(),
         ]
 
 
@@ -128,6 +134,8 @@ def _plan(targets: Targets, page: Page) -> _Plan:
     target = targets.of(page.path)
     for name in page.tables:
         check_table_name(name, page.path)
+    if page.feed is not None:
+        check_table_name(page.feed.name.removesuffix(".xml"), page.path)
     plan = _Plan(
         page=page,
         target=target,
@@ -149,8 +157,11 @@ def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
         plan.target.with_suffix(".json"),
         json_bytes({**page.context, "generated_at": generated_at}),
     )
-    template = environment().get_template(page.template)
     root = root_of(page.path)
+    if page.feed is not None:
+        feed = atom_bytes(page.feed, page_href=plan.target.name, root=root, author=title)
+        write_file(plan.feed()[0], feed)
+    template = environment().get_template(page.template)
     html = template.render(
         page=page,
         context=page.context,

@@ -21,6 +21,11 @@ from generator.synthetic.machines import (
     MINIMUM,
     PYTHON_MODULES,
     PYTHONS,
+    REGRESSION_DAYS,
+    REGRESSION_ERROR,
+    REGRESSION_PACKAGE,
+    REGRESSION_SHARE,
+    REGRESSION_VERSION,
     VERSIONS,
     System,
     is_older,
@@ -34,6 +39,7 @@ RERUN_SHARE_WITH_FAILURES = 0.45
 RERUN_SHARE_WITHOUT_FAILURES = 0.1
 FIX_PROBABILITY = 0.7  # each failure is fixed before a re-run with this probability
 NO_ENVIRONMENT = 0.08  # share of people who never installed Anaconda: no Python packages
+REGRESSION_FROM = 1 - timedelta(days=REGRESSION_DAYS) / SPAN  # a position (see _Learner)
 
 _FIRST_NAMES = str.split(
     "amina aaron ana anders beatriz bjorn carlos chen chiara dmitri elif emma fatima femi "
@@ -168,6 +174,12 @@ class _Learner:
                     f"ImportError: No module named '{module}'",
                 ]
             )
+        if (
+            name == REGRESSION_PACKAGE
+            and self.position >= REGRESSION_FROM
+            and rng.random() < REGRESSION_SHARE
+        ):
+            return REGRESSION_VERSION, REGRESSION_ERROR
         minimum = MINIMUM.get(name)
         if minimum and is_older(version, minimum):
             return (

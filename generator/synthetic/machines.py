@@ -245,6 +245,15 @@ FAILURE: dict[str, dict[str, float]] = {
 }
 DEFAULT_FAILURE = 0.01
 
+# A release that breaks installs, from this many days before the end on: a share of those
+# checking the package then get the new version and fail with a new error, so the report's
+# "What changed" has a rising rate, a new error and a newly failing version to tell.
+REGRESSION_PACKAGE = "Jupyter Notebook (notebook)"
+REGRESSION_VERSION = "7.3.0"
+REGRESSION_DAYS = 21
+REGRESSION_SHARE = 0.6
+REGRESSION_ERROR = "ModuleNotFoundError: No module named 'notebook.app' (jupyter notebook)"
+
 
 # --- pickers ----------------------------------------------------------------------------------
 

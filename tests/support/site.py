@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from generator.build import build_site
+from generator.changes import Found, changes_feed
 from generator.model import Page
 from generator.pages.matrix import matrix_charts
 from generator.pages.overview import overview_charts
@@ -104,6 +105,16 @@ def sample_pages(text: str | None = None) -> list[Page]:
         for version in (t("4.3"), "unknown")
     )
 
+    changes = [
+        {
+            "kind": "new_error",
+            "package": package_rows[0]["name"],
+            "href": package_rows[0]["href"],
+            "date": "2026-11-20",
+            "summary": t("3 people have reported this error since 2026-11-20: could not find"),
+        }
+    ]
+
     def overview(window_days: int | None) -> dict[str, Any]:
         return {
             "generated_at": "2026-11-23T02:00:00Z",
@@ -134,6 +145,22 @@ def sample_pages(text: str | None = None) -> list[Page]:
                 for p, u, f in zip(pythons, (30, 15), (10, 4), strict=True)
             ],
             "weekly": weekly,
+            "changes": changes,
+            "events": [
+                {
+                    "date": weekly[-1]["week"],
+                    "label": t("instructions switched to conda"),
+                    "days": 30,
+                    "people_before": 0,
+                    "failing_before": 0,
+                    "people_after": 0,
+                    "failing_after": 0,
+                    "rate_before": None,
+                    "rate_after": None,
+                    "change": None,
+                    "packages": [],
+                }
+            ],
         }
 
     def breakdown(values: list[str]) -> list[dict[str, Any]]:
@@ -155,6 +182,11 @@ def sample_pages(text: str | None = None) -> list[Page]:
             "Installation test results",
             everything,
             charts=overview_charts(everything),
+            feed=changes_feed(
+                [Found(change, "") for change in changes],
+                title=t("Installation test results"),
+                generated_at="2026-11-23T02:00:00Z",
+            ),
         ),
         Page(
             "recent/30-days.html",
@@ -217,6 +249,7 @@ def sample_pages(text: str | None = None) -> list[Page]:
             ]
             if row["failed_attempts"]
             else [],
+            "changes": [c for c in changes if c["href"] == row["href"]],
         }
         pages.append(
             Page(
