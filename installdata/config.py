@@ -40,7 +40,9 @@ from installdata.options import (
     OrNull,
     Port,
     Secrets,
+    Section,
     Text,
+    WebAddress,
     check_section,
     markdown_table,
     option,
@@ -54,6 +56,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "GeneratorConfig",
+    "InstallTestConfig",
     "RateLimitConfig",
     "load_config",
 ]
@@ -126,6 +129,14 @@ class CollectorConfig:
 
 
 @dataclass(frozen=True)
+class InstallTestConfig:
+    """What the published install-test.py sends to (``generator.install_test``)."""
+
+    url: str = option("", WebAddress(), "the collector's public address")
+    key: str = option("", Text(), "a submission key (public: a filter, not a secret)")
+
+
+@dataclass(frozen=True)
 class GeneratorConfig:
     """The nightly build of the report site (``generator``)."""
 
@@ -140,6 +151,12 @@ class GeneratorConfig:
         Integer(1024),
         "larger submission files are skipped unread, by the build and by `collector forget`"
         " and `prune` too",
+    )
+    install_test: InstallTestConfig | None = option(
+        None,
+        OrNull(Section(InstallTestConfig)),
+        "`url` and `key` written into the published `site/install-test.py`; null: no such"
+        " file (docs/install-test.md)",
     )
 
 
