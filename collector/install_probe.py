@@ -151,9 +151,12 @@ def _package_version(check: Check) -> tuple[str | None, str | None]:
     module = check.get("module", check["name"])
     argv = [sys.executable or "python", "-c", _PROBE, module]
     argv += [check.get("attribute", "__version__"), check.get("distribution", module)]
-    ran = _run(argv, None, _timeout(IMPORT_TIMEOUT), f"import {module}")
+    message = f"could not import the '{module}' package for {full_name(check)}"
+    try:
+        ran = _run(argv, None, _timeout(IMPORT_TIMEOUT), f"import {module}")
+    except CheckFailed as failed:
+        raise CheckFailed(message, [failed.text()]) from None
     if ran.status != 0:
-        message = f"could not import the '{module}' package for {full_name(check)}"
         raise CheckFailed(message, [ran.stderr.strip() or f"status: {ran.status}"])
     try:
         version, where = json.loads(ran.output.strip().splitlines()[-1])
@@ -170,7 +173,11 @@ def _command_version(
     args = check.get("args", ["--version"])
     for path in _executables(check, system, environ, causes):
         shown = " ".join([path, *args])
-        ran = _run([path, *args], check.get("stdin"), _timeout(COMMAND_TIMEOUT), shown)
+        try:
+            ran = _run([path, *args], check.get("stdin"), _timeout(COMMAND_TIMEOUT), shown)
+        except CheckFailed as failed:  # could not start, or hung: the next one may answer
+            causes.append(failed.text())
+            continue
         if ran.status != 0:
             causes.append(f"failed to execute: {shown}\nstatus: {ran.status}\n{ran.output}".strip())
             continue
