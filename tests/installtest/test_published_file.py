@@ -3,7 +3,6 @@ its macOS and Windows paths (platform functions replaced), and the site that pub
 
 from __future__ import annotations
 
-import ast
 import glob
 import importlib.util
 import plistlib
@@ -19,20 +18,15 @@ from generator.build import build_site
 from generator.install_test import assemble
 from installdata.config import GeneratorConfig, InstallTestConfig
 from support.files import write_submission
+from support.imports import imported
 
 MINORS = range(8, 14)  # Python 3.8 to 3.13, as many as are installed here
 PLACES = ("/root/.pyenv/versions/3.{minor}*/bin/python3.{minor}", "/usr/bin/python3.{minor}")
 
 
 def test_it_imports_only_the_standard_library(script: Path) -> None:
-    tree = ast.parse(script.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            names.add((node.module or "").split(".")[0])
-    assert names - {"__future__"} <= sys.stdlib_module_names
+    names = imported(script)
+    assert names <= sys.stdlib_module_names  # __future__ is one of them
     assert {"urllib", "subprocess", "plistlib"} <= names  # the walk saw the real imports
 
 
