@@ -47,7 +47,15 @@ from typing import TYPE_CHECKING, Any, TypedDict
 if TYPE_CHECKING:  # aliases for annotations only: the file runs on Python 3.8
     _Reply = tuple[int, Message[str, str], bytes]  # status, headers, at most MAX_RESPONSE_BYTES
 
-__all__ = ["Result", "build_payload", "default_id_file", "main", "submit", "system_info"]
+__all__ = [
+    "Result",
+    "build_payload",
+    "default_id_file",
+    "main",
+    "saved_user_id",
+    "submit",
+    "system_info",
+]
 
 KEY_ENV = "INSTALLATION_RESULTS_KEY"
 ENDPOINT = "/api/v1/submissions"
@@ -170,6 +178,11 @@ def default_id_file() -> Path:
     else:
         base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "installation-test" / "user-id"
+
+
+def saved_user_id(id_file: str | os.PathLike[str] | None = None) -> str | None:
+    """The id the collector issued last time (what ``submit`` sends back), or None."""
+    return _read_user_id(_id_path(id_file))
 
 
 # --- sending -------------------------------------------------------------------------------

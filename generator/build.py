@@ -152,8 +152,9 @@ def build_site(
         # The readers are working; import the rest now (about 1 s of CPU, see the docstring).
         import pandas as pd
 
+        from generator.install_test import write_into as write_install_test
         from generator.pages import iter_pages
-        from generator.render import prepare, write_site
+        from generator.render import Written, prepare, write_site
         from installdata.load import assemble
         from installdata.people import assign_people
 
@@ -178,16 +179,16 @@ def build_site(
     )
     del people, results  # the pages (being aggregated) hold what they still need
     try:
-        written = publish_site(
-            site_dir,
-            lambda staging: write_site(
-                pages,
-                staging,
-                title=config.title,
-                generated_at=generated_at,
-                progress=progress,
-            ),
-        )
+
+        def write(staging: Path) -> Written:  # the pages, then the installer
+            written = write_site(
+                pages, staging, title=config.title, generated_at=generated_at, progress=progress
+            )
+            if config.install_test is not None:  # docs/install-test.md
+                write_install_test(staging, config.install_test)
+            return written
+
+        written = publish_site(site_dir, write)
     except OSError as exc:
         raise UserError(
             f"cannot write the site ({exc.strerror or exc}: {exc.filename}); "

@@ -42,7 +42,9 @@ from installdata.options import (
     OrNull,
     Port,
     Secrets,
+    Section,
     Text,
+    WebAddress,
     check_section,
     markdown_table,
     option,
@@ -56,6 +58,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "GeneratorConfig",
+    "InstallTestConfig",
     "RateLimitConfig",
     "load_config",
 ]
@@ -128,6 +131,14 @@ class CollectorConfig:
 
 
 @dataclass(frozen=True)
+class InstallTestConfig:
+    """What the published install-test.py sends to (``generator.install_test``)."""
+
+    url: str = option("", WebAddress(), "the collector's public address")
+    key: str = option("", Text(), "a submission key (public: a filter, not a secret)")
+
+
+@dataclass(frozen=True)
 class GeneratorConfig:
     """The nightly build of the report site (``generator``)."""
 
@@ -147,6 +158,12 @@ class GeneratorConfig:
         {},
         Dated(),
         "what happened when (date: label), marked on the time charts and compared before and after",
+    )
+    install_test: InstallTestConfig | None = option(
+        None,
+        OrNull(Section(InstallTestConfig)),
+        "`url` and `key` written into the published `site/install-test.py`; null: no such"
+        " file (docs/install-test.md)",
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -58,6 +59,15 @@ class Text(Kind[str]):
     def check(self, key: str, value: object, base: Path | None) -> str:
         if not isinstance(value, str) or not value.strip():
             raise bad(key, "a non-empty string", value)
+        return value
+
+
+class WebAddress(Kind[str]):
+    values = "http(s) URL"
+
+    def check(self, key: str, value: object, base: Path | None) -> str:
+        if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+\S*", value):
+            raise bad(key, "an http:// or https:// address", value)
         return value
 
 

@@ -8,13 +8,13 @@ read in one sitting.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
 from support import REPO_ROOT
 from support.collector_process import start, write_config
+from support.imports import imported
 from support.web import post_json
 
 PACKAGES = ("installdata", "collector", "generator")
@@ -31,17 +31,6 @@ LONG_BY_DESIGN = {"collector/client.py"}
 
 def modules() -> list[Path]:
     return sorted(path for package in PACKAGES for path in (REPO_ROOT / package).rglob("*.py"))
-
-
-def imported(path: Path) -> set[str]:
-    """The top-level names of every module ``path`` imports, at any depth of its code."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
 
 
 def test_the_walk_sees_every_kind_of_import(tmp_path: Path) -> None:
