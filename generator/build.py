@@ -174,6 +174,7 @@ def build_site(
         generated_at=generated_at,
         title=config.title,
         min_workshop_participants=config.min_workshop_participants,
+        collector_url=config.collector_url,
     )
     del people, results  # the pages (being aggregated) hold what they still need
     try:

@@ -33,6 +33,7 @@ def iter_pages(
     generated_at: str,
     title: str,
     min_workshop_participants: int = 1,
+    collector_url: str | None = None,
 ) -> Iterator[Page]:
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
 
@@ -66,7 +67,7 @@ def iter_pages(
     yield from package_pages(facts, everything, rows, by_package, errors)
     yield packages_index_page(rows)
     yield compare_page(facts, everything, rows, by_package, errors)
-    yield submit_page()
+    yield submit_page(collector_url)
     listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)
     yield from workshop_pages(facts, everything, error_texts, listed)
