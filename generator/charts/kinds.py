@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from generator.charts.figure import COLOURS, new_figure, style, svg_bytes
 from generator.charts.labels import (
     HEAT_COLOURS,
+    HEAT_DARK,
     TOP_N,
     clean_label,
     heat_legend,
@@ -167,11 +168,7 @@ def heat_map(
         edge_labels(figure, plot, data, "left", range(len(shown_rows)), shown_rows)
         for x, y, rate in cells:
             text = "–" if rate is None else percent(rate)
-            colour = (
-                "white"
-                if rate is not None and heat_step(rate) == len(HEAT_COLOURS) - 1
-                else "black"
-            )
+            colour = "white" if rate is not None and heat_step(rate) >= HEAT_DARK else "black"
             figure.text(
                 x, y, text, ha="center", va="center", fontsize=8, color=colour, transform=data
             )

@@ -20,8 +20,12 @@ HEAT_STEPS = (0.01, 0.05, 0.10, 0.20, 0.40)
 rates are mostly small, so the scale is finest at the bottom: 0.2% and 11.6% are three shades
 apart. The heat maps and the matrix's tables use the same shades (site.css: ``--heat-N``)."""
 
-HEAT_COLOURS = ("#f4f4f4", "#fff3c4", "#fed976", "#fdae61", "#f46d43", "#d73027", "#a50026")
-"""The shades on white, lightest first (ColorBrewer's RdYlBu and YlOrRd, for distance)."""
+HEAT_COLOURS = ("#f4f4f4", "#fff3c4", "#fed976", "#fdae61", "#f46d43", "#b2182b", "#67001f")
+"""The shades on white, lightest first (after ColorBrewer's YlOrRd and RdBu); text on them is
+dark up to ``HEAT_DARK`` and white from there on, for WCAG AA contrast either way."""
+
+HEAT_DARK = 5
+"""The first shade dark enough for white text."""
 
 
 def heat_step(rate: float) -> int:
