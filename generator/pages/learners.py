@@ -40,30 +40,35 @@ def workshop_learners(
     failed = view.failure_latest & listed_sub[facts.failure_sub]
     failing = combined(facts.person[facts.failure_sub[failed]], facts.failure_package[failed], n)
     tested = view.entry_latest & listed_sub[facts.sub]
-    passing = np.setdiff1d(
-        combined(facts.person[facts.sub[tested]], facts.package[tested], n), failing
-    )
+    tested_keys = combined(facts.person[facts.sub[tested]], facts.package[tested], n)
+    # Sorting membership tests, not np.unique: numpy's hashing unique is far slower here.
+    passing = tested_keys[~np.isin(tested_keys, failing, kind="sort")]
     earlier = view.failure_in_window & ~view.failure_latest & listed_sub[facts.failure_sub]
     earlier_failed = combined(
         facts.person[facts.failure_sub[earlier]], facts.failure_package[earlier], n
     )
-    fixed = np.intersect1d(earlier_failed, passing)
+    fixed = passing[np.isin(passing, earlier_failed, kind="sort")]
     failing_names, fixed_names = _names_by_person(facts, failing), _names_by_person(facts, fixed)
 
     subs = np.flatnonzero(view.latest & listed_sub)
     systems, pythons = (facts.dims[dim] for dim in ("system", "python_version"))
+    # Each Python version's place in version order, computed once per version, not per row.
+    in_order = sorted(range(len(pythons)), key=lambda code: version_key(pythons.labels[code]))
+    place = np.empty(len(pythons), np.int64)
+    place[in_order] = np.arange(len(pythons))
     rows = sorted(
         (
             workshop,
             system,
-            version_key(python),
+            python_place,
             failing_names.get(person, []),
             fixed_names.get(person, []),
             python,
         )
-        for workshop, system, python, person in zip(
+        for workshop, system, python_place, python, person in zip(
             facts.workshop.codes[subs].tolist(),
             np.asarray(systems.labels, dtype=object)[systems.codes[subs]].tolist(),
+            place[pythons.codes[subs]].tolist(),
             np.asarray(pythons.labels, dtype=object)[pythons.codes[subs]].tolist(),
             facts.person[subs].tolist(),
             strict=True,
@@ -90,11 +95,14 @@ def _names_by_person(facts: Facts, keys: np.ndarray) -> dict[int, list[str]]:
         return {}
     n = len(facts.packages)
     labels = np.asarray(facts.packages.labels, dtype=object)
+    rank = np.empty(n, np.int64)
+    rank[np.argsort(labels)] = np.arange(n)
     person, package = keys // n, keys % n
-    order = np.lexsort((np.argsort(np.argsort(labels))[package], person))
-    person, names = person[order], labels[package[order]]
-    starts = np.r_[0, np.flatnonzero(np.diff(person)) + 1]
-    groups = np.split(names, starts[1:])
+    order = np.lexsort((rank[package], person))
+    person, names = person[order], labels[package[order]].tolist()
+    starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]]).tolist()
+    ends = [*starts[1:], len(names)]
     return {
-        first: group.tolist() for first, group in zip(person[starts].tolist(), groups, strict=True)
+        first: names[start:end]
+        for first, start, end in zip(person[starts].tolist(), starts, ends, strict=True)
     }
