@@ -176,6 +176,7 @@ def build_site(
         title=config.title,
         min_workshop_participants=config.min_workshop_participants,
         events=config.events,
+        collector_url=config.collector_url,
     )
     del people, results  # the pages (being aggregated) hold what they still need
     try:

@@ -5,7 +5,8 @@
        importer would (HTTP cannot backdate, and the report's time charts need a history)
     3. start the real collector on a free loopback port and wait until it is healthy
     4. post a few hundred synthetic people's runs through the reference client, each person
-       with an id file of their own, so re-runs really send back the id they were issued
+       with an id file of their own, so re-runs really send back the id they were issued; the
+       learners among them prepare for three upcoming workshops (the history's are past)
     5. stop the collector (SIGTERM), then ``python -m generator build`` into ``site/``
     6. print the path of ``site/index.html`` as the last line
 
@@ -15,6 +16,7 @@ The collector is stopped whatever happens; any failure ends the demo with one ``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import secrets
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.synthetic import Person, iter_people, write_files
+from generator.synthetic import Payload, Person, iter_people, write_files
 from generator.synthetic.machines import REGRESSION_DAYS, REGRESSION_PACKAGE, REGRESSION_VERSION
 from installdata.errors import UserError, run_cli
 
@@ -41,6 +43,8 @@ START_TIMEOUT = 60.0  # seconds for the collector to come up on a slow, shared m
 STOP_TIMEOUT = 20.0
 CLIENT_TIMEOUT = 60.0  # seconds for one run of the client (its own budget is shorter)
 POSTING_THREADS = 4  # people posting at once: the client starts a Python each time
+UPCOMING = ((4, "carpentry-online"), (11, "carpentry-leipzig"), (25, "carpentry-lyon"))
+"""Days from today and names of the workshops the live posts prepare for."""
 
 
 class DemoError(UserError):
@@ -80,7 +84,8 @@ def run_demo(
     try:
         url = _wait_until_listening(process, workdir / "collector.out", workdir)
         _say(f"collector listening on {url}")
-        posted, reused = _post_people(url, key, workdir / "ids", people, seed)
+        upcoming = [f"{now + timedelta(days=days):%Y-%m-%d}-{name}" for days, name in UPCOMING]
+        posted, reused = _post_people(url, key, workdir / "ids", people, seed, upcoming)
         _say(f"posted {posted} submissions of {people} people through the reference client")
         _say(f"  ({reused} re-runs sent back the id they were issued; received_at is now)")
     finally:
@@ -181,15 +186,22 @@ def _wait_until_listening(process: subprocess.Popen[bytes], out: Path, workdir: 
     raise DemoError(f"the collector did not become healthy within {START_TIMEOUT:.0f} s")
 
 
-def _post_people(url: str, key: str, ids: Path, count: int, seed: int) -> tuple[int, int]:
+def _post_people(
+    url: str, key: str, ids: Path, count: int, seed: int, upcoming: list[str]
+) -> tuple[int, int]:
     """Post every run of ``count`` synthetic people; return (posted, runs that reused an id).
 
     Each run is the reference client's command line, as an installer script would call it,
     so the demo drives the collector exactly as the wire protocol says (docs/protocol.md).
-    People post side by side, each person's runs one after the other.
+    People post side by side, each person's runs one after the other. A person who came with
+    a workshop posts for one of the ``upcoming`` ones: people test their laptops the week
+    before, so today's posts are for workshops still to come.
     """
     ids.mkdir()
-    people = list(enumerate(iter_people(count, seed=seed)))
+    people = [
+        (number, _for_upcoming(person, upcoming[number % len(upcoming)]))
+        for number, person in enumerate(iter_people(count, seed=seed))
+    ]
     with ThreadPoolExecutor(POSTING_THREADS) as pool:
         totals = list(pool.map(lambda item: _post_person(url, key, ids, *item), people))
     return sum(posted for posted, _ in totals), sum(reused for _, reused in totals)
@@ -219,6 +231,22 @@ def _post_person(url: str, key: str, ids: Path, number: int, person: Person) -> 
         posted += 1
         reused += sent_id is not None and id_file.read_text(encoding="utf-8") == sent_id
     return posted, reused
+
+
+def _for_upcoming(person: Person, workshop: str) -> Person:
+    """``person`` with every run that named a workshop naming ``workshop`` instead."""
+    attempts = []
+    for attempt in person.attempts:
+        info = attempt.payload["user_system_info"]
+        if info.get("workshop_id"):
+            info = {**info, "workshop_id": workshop}
+        payload = Payload(
+            user_system_info=info,
+            successful_installs=attempt.payload["successful_installs"],
+            failed_installs=attempt.payload["failed_installs"],
+        )
+        attempts.append(dataclasses.replace(attempt, payload=payload))
+    return dataclasses.replace(person, attempts=tuple(attempts))
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> int:

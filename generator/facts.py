@@ -22,6 +22,7 @@ import pandas as pd
 from generator.coding import (
     Coded,
     cells_by_count,
+    cells_by_version,
     coded,
     distinct_pairs,
     inverse,
@@ -36,6 +37,9 @@ from generator.slugs import package_path
 
 NO_WORKSHOP = ""  # normalise_workshop never yields an empty name, so this cannot clash
 BREAKDOWNS = ("system", "distribution", "machine", "python_version")
+IN_VERSION_ORDER = "python_version"
+"""The dimension whose tables and charts list their values in version order (3.8 before
+3.10), not most people first: a reader looks a Python up by its number."""
 
 
 # --- facts: the whole dataset as integer codes -----------------------------------------------
@@ -77,6 +81,16 @@ MACHINE_ALIASES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aar
 architecture each, so the machine breakdown shows one row per architecture."""
 
 
+SYSTEM_NAMES = {"Darwin": "macOS"}
+"""What Python's ``platform.system()`` says -> the name readers know. Applied once, here, so
+pages, charts, JSON and CSV all say "macOS"."""
+
+
+def _system(values: pd.Series) -> pd.Series:
+    stripped = values.str.strip()
+    return stripped.map(SYSTEM_NAMES).fillna(stripped)
+
+
 def _machine(values: pd.Series) -> pd.Series:
     stripped = values.str.strip()
     return stripped.str.lower().map(MACHINE_ALIASES).fillna(stripped)
@@ -94,7 +108,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
     Only the columns needed for counting are read: ``email_id`` and ``user_id`` never are.
     """
     dims = {
-        "system": coded(people["system"], _strip),
+        "system": coded(people["system"], _system),
         "distribution": coded(
             joined(people["distribution_name"], people["distribution_version"]), _strip
         ),
@@ -196,7 +210,8 @@ class BreakdownRow(TypedDict):
 
 
 Breakdowns = dict[str, dict[int, list[BreakdownRow]]]
-"""Per dimension (``BREAKDOWNS``), per package code: its rows, most tested first."""
+"""Per dimension (``BREAKDOWNS``), per package code: its rows, most tested first (Python
+versions in version order)."""
 
 
 def without_href(row: Mapping[str, object]) -> dict[str, object]:
@@ -248,6 +263,13 @@ def package_rows(facts: Facts, view: View) -> list[PackageRow]:
     return sorted(rows, key=lambda row: (-row["failing_users"], row["name"]))
 
 
+def dimension_cells(
+    dim: str, counts: np.ndarray, labels: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The non-zero cells of a [code, value] table in the order a dimension's rows are listed."""
+    return (cells_by_version if dim == IN_VERSION_ORDER else cells_by_count)(counts, labels)
+
+
 def breakdowns(facts: Facts, view: View) -> Breakdowns:
     """Per dimension, per package code: rows {value, tested_users, failing_users, rate}, most
     tested first."""
@@ -260,7 +282,7 @@ def breakdowns(facts: Facts, view: View) -> Breakdowns:
         dimension = facts.dims[dim]
         tested = pair_counts(package, dimension.codes[subs], n, len(dimension))
         failing = pair_counts(failed_package, dimension.codes[failed_subs], n, len(dimension))
-        code, value = cells_by_count(tested, dimension.labels)
+        code, value = dimension_cells(dim, tested, dimension.labels)
         result[dim] = rows_by_code(
             code,
             {

@@ -145,6 +145,11 @@ class GeneratorConfig:
     submissions_dir: Path = option("submissions", FilePath(), "the submissions folder it reads")
     site_dir: Path = option("site", FilePath(), "where the site is published")
     title: str = option("Installation test results", Text(), "the site's title")
+    collector_url: str | None = option(
+        None,
+        OrNull(Text()),
+        "the collector's public address, shown on the submit page (null: not configured)",
+    )
     min_workshop_participants: int = option(
         1, Integer(1), "smaller workshops get no page of their own (public sites: 3 or more)"
     )

@@ -34,14 +34,16 @@ EXAMPLE_REQUEST: Mapping[str, object] = {
     "successful_installs": [{"name": "Git (git)", "version": "2.39.2"}],
     "failed_installs": [
         {
-            "name": "make",
-            "version": "unknown",
+            "name": "Make (make)",
+            "version": None,
             "error_description": "could not find 'make' executable for make",
         }
     ],
     "unique_user_id": None,
 }
-"""A submission body as an installer script sends it (key order as shown to readers)."""
+"""A submission body as an installer script sends it (key order as shown to readers): the one
+example every page and document shows. Names follow the "Name (key)" rule; a version the
+script could not find is null, as the reference client sends it."""
 
 EXAMPLE_RESPONSE: Mapping[str, object] = {
     "key": "<user id to send next time>",

@@ -16,7 +16,8 @@ Three rules keep the charts safe and reproducible:
 The package, by job:
 
     spec        what a page asks to have drawn: Bars, WeeklyBars, HeatMap (the Chart types)
-    labels      text in charts and beside them: clean_label, percent, system_name, TOP_N
+    labels      text in charts and beside them: clean_label, percent, number, counted,
+                heat_step, heat_legend, TOP_N
     kinds       the three kinds drawn: horizontal_bars, weekly_bars, heat_map; warm_up
     primitives  the pieces they are drawn from, without matplotlib's Axes (the speed-up)
     figure      a blank figure in the charts' style, and its SVG bytes
@@ -25,11 +26,20 @@ Importing it does not import matplotlib (``figure`` says why).
 """
 
 from generator.charts.kinds import event_positions, heat_map, horizontal_bars, warm_up, weekly_bars
-from generator.charts.labels import SYSTEM_NAMES, TOP_N, clean_label, percent, system_name
+from generator.charts.labels import (
+    HEAT_COLOURS,
+    TOP_N,
+    clean_label,
+    counted,
+    heat_legend,
+    heat_step,
+    number,
+    percent,
+)
 from generator.charts.spec import Bars, BarSeries, Chart, HeatMap, WeeklyBars, part_of_whole
 
 __all__ = [
-    "SYSTEM_NAMES",
+    "HEAT_COLOURS",
     "TOP_N",
     "BarSeries",
     "Bars",
@@ -37,12 +47,15 @@ __all__ = [
     "HeatMap",
     "WeeklyBars",
     "clean_label",
+    "counted",
     "event_positions",
+    "heat_legend",
     "heat_map",
+    "heat_step",
     "horizontal_bars",
+    "number",
     "part_of_whole",
     "percent",
-    "system_name",
     "warm_up",
     "weekly_bars",
 ]

@@ -11,7 +11,16 @@ import math
 from collections.abc import Sequence
 
 from generator.charts.figure import COLOURS, new_figure, style, svg_bytes
-from generator.charts.labels import TOP_N, clean_label, percent
+from generator.charts.labels import (
+    HEAT_COLOURS,
+    HEAT_DARK,
+    TOP_N,
+    clean_label,
+    heat_legend,
+    heat_step,
+    number,
+    percent,
+)
 from generator.charts.primitives import (
     TextStyle,
     axis,
@@ -19,6 +28,7 @@ from generator.charts.primitives import (
     data_transform,
     edge_labels,
     legend_under_title,
+    legend_width,
     spine,
 )
 
@@ -102,7 +112,7 @@ def weekly_bars(
         # Round counts, as an Axes' default locator with at most 4 steps would choose them.
         counts = MaxNLocator(nbins=4, integer=True, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top)
         counts = [count for count in counts if count <= top]
-        axis(figure, plot, data, "left", counts, [f"{count:.0f}" for count in counts])
+        axis(figure, plot, data, "left", counts, [number(int(count)) for count in counts])
         shown = range(0, len(weeks), step)
         axis(figure, plot, data, "bottom", shown, [clean_label(weeks[week]) for week in shown])
         for x, label in event_positions(weeks, events):
@@ -149,8 +159,8 @@ def event_positions(
 def heat_map(
     title: str, rows: Sequence[str], columns: Sequence[str], rates: Sequence[Sequence[float | None]]
 ) -> bytes:
-    """Failure rate per (row, column) as coloured cells with the percentage written in."""
-    from matplotlib import colormaps
+    """Failure rate per (row, column) as coloured cells with the percentage written in, and
+    the scale of shades under them."""
     from matplotlib.collections import PolyCollection
 
     shown_rows = [clean_label(row) for row in rows[:TOP_N]]
@@ -162,11 +172,20 @@ def heat_map(
     slanted = column_chars > 8
     slant = 0.055 * column_chars if slanted else 0.0
     top, right = 0.7 + slant, 0.1 + slant
-    width = max(4.5, 0.2 + 0.075 * label_chars + 0.6 * len(shown_columns) + right)
-    colours = colormaps["YlOrRd"]
+    legend = [(HEAT_COLOURS[step], label) for step, label in heat_legend()]
     with style():
+        width = max(
+            0.2 + 0.075 * label_chars + 0.6 * len(shown_columns) + right,
+            legend_width(legend) / 72 + 0.2,
+        )
         figure, plot = new_figure(
-            title, width, 0.3 * len(shown_rows), label_chars=label_chars, top=top, right=right
+            title,
+            width,
+            0.3 * len(shown_rows),
+            label_chars=label_chars,
+            top=top,
+            right=right,
+            bottom=0.4,
         )
         data = data_transform(
             figure, plot, (-0.5, len(shown_columns) - 0.5), (len(shown_rows) - 0.5, -0.5)
@@ -180,7 +199,7 @@ def heat_map(
                     [(x - 0.5, y - 0.5), (x + 0.5, y - 0.5), (x + 0.5, y + 0.5), (x - 0.5, y + 0.5)]
                     for x, y, _ in filled
                 ],
-                facecolors=[colours(min(max(rate, 0.0), 1.0)) for _, _, rate in filled],
+                facecolors=[HEAT_COLOURS[heat_step(rate)] for _, _, rate in filled],
                 edgecolors="none",
                 transform=data,
             )
@@ -192,8 +211,9 @@ def heat_map(
         edge_labels(figure, plot, data, "left", range(len(shown_rows)), shown_rows)
         for x, y, rate in cells:
             text = "–" if rate is None else percent(rate)
-            colour = "white" if rate is not None and rate > 0.6 else "black"
+            colour = "white" if rate is not None and heat_step(rate) >= HEAT_DARK else "black"
             figure.text(
                 x, y, text, ha="center", va="center", fontsize=8, color=colour, transform=data
             )
+        legend_under_title(figure, plot, legend, at=(0.0, 0.0))
         return svg_bytes(figure)

@@ -106,8 +106,22 @@ def edge_labels(
         figure.text(x, y, label, transform=along + shift, **(alignment | style))
 
 
-def legend_under_title(figure: Figure, plot: Bbox, entries: Sequence[tuple[str, str]]) -> None:
-    """A one-row legend of (colour, label) entries above the plot's top left corner.
+def legend_width(entries: Sequence[tuple[str, str]]) -> float:
+    """The width, in points, of ``legend_under_title``'s row of ``entries``, its paddings
+    included (inside ``style()``)."""
+    size = _LEGEND_FONT_SIZE
+    labels = sum(text_extent(label, size)[0] for _, label in entries)
+    return 2 * (0.3 + 0.4) * size + labels + len(entries) * (2.0 + 0.8 + 2.0) * size
+
+
+def legend_under_title(
+    figure: Figure,
+    plot: Bbox,
+    entries: Sequence[tuple[str, str]],
+    at: tuple[float, float] | None = None,
+) -> None:
+    """A one-row legend of (colour, label) entries above the plot's top left corner, or above
+    the point ``at`` (figure coordinates; a heat map puts its scale at the bottom left).
 
     Laid out as ``axes.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, fontsize=8,
     borderaxespad=0.3)`` would (matplotlib's default paddings, in font sizes; the same to a
@@ -121,11 +135,10 @@ def legend_under_title(figure: Figure, plot: Bbox, entries: Sequence[tuple[str, 
     size = _LEGEND_FONT_SIZE
     # transFigure is a BboxTransformTo, an affine transform; Figure's stub only says Transform.
     to_figure = cast("Affine2DBase", figure.transFigure)
-    # Coordinates in points from the plot's top left corner.
+    # Coordinates in points from the plot's top left corner (or from ``at``).
+    x0, y0 = at or (plot.x0, plot.y1)
     points = (
-        Affine2D().scale(1 / 72)
-        + figure.dpi_scale_trans
-        + ScaledTranslation(plot.x0, plot.y1, to_figure)
+        Affine2D().scale(1 / 72) + figure.dpi_scale_trans + ScaledTranslation(x0, y0, to_figure)
     )
     border = (0.3 + 0.4) * size  # the legend's distance to the plot, then its own padding
     x = border

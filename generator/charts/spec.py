@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from generator.charts.figure import COLOURS
 from generator.charts.kinds import heat_map, horizontal_bars, weekly_bars
-from generator.charts.labels import clean_label, percent
+from generator.charts.labels import clean_label, counted, number, percent
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,10 @@ class Bars:
     part: BarSeries
 
     def svg(self) -> bytes:
-        notes = [f"{p} of {w}" for w, p in zip(self.whole.values, self.part.values, strict=True)]
+        notes = [
+            f"{number(p)} of {number(w)}"
+            for w, p in zip(self.whole.values, self.part.values, strict=True)
+        ]
         series = [
             (self.whole.legend, COLOURS["whole"], self.whole.values),
             (self.part.legend, COLOURS["part"], self.part.values),
@@ -96,12 +99,12 @@ def part_of_whole(
     rate of each row); the table beside the chart has them all. ``about`` says what the bars
     show, e.g. "people per operating system and how many of them have a failing package"."""
     items = [
-        f"{clean_label(label, 80)}: {part_value} {part.legend}, "
-        f"{whole_value} {whole.legend} (failure rate {percent(share)})"
+        f"{clean_label(label, 80)}: {counted(part_value, part.legend)}, "
+        f"{counted(whole_value, whole.legend)} (failure rate {percent(share)})"
         for label, whole_value, part_value, share in zip(
             labels, whole.values, part.values, rates, strict=True
         )
     ]
-    rest = f"; and {len(items) - 5} more, listed in the table" if len(items) > 5 else ""
+    rest = f"; and {number(len(items) - 5)} more, listed in the table" if len(items) > 5 else ""
     alt = f"Bar chart of {about}: {'; '.join(items[:5])}{rest}."
     return Bars(name, title, alt, tuple(labels), whole, part)

@@ -36,6 +36,7 @@ def iter_pages(
     title: str,
     min_workshop_participants: int = 1,
     events: Sequence[tuple[str, str]] = (),
+    collector_url: str | None = None,
 ) -> Iterator[Page]:
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
 
@@ -81,7 +82,7 @@ def iter_pages(
     yield from package_pages(facts, everything, rows, by_package, errors, by_page(found))
     yield packages_index_page(rows)
     yield compare_page(facts, everything, rows, by_package, errors)
-    yield submit_page()
+    yield submit_page(collector_url)
     listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)
     yield from workshop_pages(facts, everything, error_texts, listed)

@@ -10,7 +10,7 @@ from typing import TypedDict
 from generator.error_groups import ErrorGroup
 from generator.facts import BreakdownRow, Breakdowns, Facts, PackageRow, View, package_codes
 from generator.model import Page
-from generator.pages.matrix import column_order
+from generator.pages.matrix import column_cells, column_order
 
 
 class ComparePackage(TypedDict):
@@ -36,6 +36,7 @@ def compare_page(
     errors: dict[int, list[ErrorGroup]],
 ) -> Page[CompareContext]:
     codes = package_codes(facts)
+    systems = column_order(facts, view, "system")
     packages = []
     for row in sorted(rows, key=lambda r: r["name"]):
         code = codes[row["name"]]
@@ -55,10 +56,13 @@ def compare_page(
         path="compare.html",
         template="compare.html",
         title="Compare packages",
-        context={"packages": packages, "systems": column_order(facts, view, "system")},
-        tables={
-            "packages": [
-                {k: v for k, v in p.items() if k not in ("href", "by_system")} for p in packages
-            ]
-        },
+        context={"packages": packages, "systems": systems},
+        tables={"packages": [_csv_row(package, systems) for package in packages]},
     )
+
+
+def _csv_row(package: ComparePackage, systems: list[str]) -> dict[str, object]:
+    """A package's figures, then three cells per system (the matrix's order), then its error."""
+    overall = {k: v for k, v in package.items() if k not in ("href", "by_system", "top_error")}
+    found = {row["value"]: row for row in package["by_system"]}
+    return {**overall, **column_cells(systems, found), "top_error": package["top_error"]}

@@ -3,12 +3,22 @@ system and on each Python version, latest attempts, as tables and heat maps."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 import numpy as np
 
-from generator.charts import TOP_N, Chart, HeatMap, clean_label, percent, system_name
-from generator.facts import BreakdownRow, Breakdowns, Facts, PackageRow, View, package_codes
+from generator.charts import TOP_N, Chart, HeatMap, clean_label, percent
+from generator.coding import version_key
+from generator.facts import (
+    IN_VERSION_ORDER,
+    BreakdownRow,
+    Breakdowns,
+    Facts,
+    PackageRow,
+    View,
+    package_codes,
+)
 from generator.model import Page
 
 
@@ -33,10 +43,13 @@ class MatrixContext(TypedDict):
 
 
 def column_order(facts: Facts, view: View, dim: str) -> list[str]:
-    """The values of one dimension seen in the period, most people first (then by name)."""
+    """The values of one dimension seen in the period, most people first (then by name;
+    Python versions in version order)."""
     coded = facts.dims[dim]
     users = np.bincount(coded.codes[view.latest], minlength=len(coded))
     present = [(int(-users[i]), label) for i, label in enumerate(coded.labels) if users[i]]
+    if dim == IN_VERSION_ORDER:
+        return sorted((label for _, label in present), key=version_key)
     return [label for _, label in sorted(present)]
 
 
@@ -58,8 +71,34 @@ def matrix_page(
         template="matrix.html",
         title="Package matrix",
         context=context,
+        tables={
+            "by_system": _csv_rows(context["by_system"], systems),
+            "by_python": _csv_rows(context["by_python"], python_versions),
+        },
         charts=matrix_charts(context),
     )
+
+
+def column_cells(
+    columns: Sequence[str], found: Mapping[str, BreakdownRow | MatrixCell]
+) -> dict[str, object]:
+    """A CSV row's cells for ``columns`` (a system or Python version each): its failure rate,
+    failing and tested people, named "<column>: failure_rate" and so on, as the page reads."""
+    cells: dict[str, object] = {}
+    for column in columns:
+        cell = found.get(column)
+        cells[f"{column}: failure_rate"] = None if cell is None else cell["failure_rate"]
+        cells[f"{column}: failing_users"] = 0 if cell is None else cell["failing_users"]
+        cells[f"{column}: tested_users"] = 0 if cell is None else cell["tested_users"]
+    return cells
+
+
+def _csv_rows(rows: list[MatrixRow], columns: list[str]) -> list[dict[str, object]]:
+    """The matrix as a spreadsheet reads it: a row per package, three cells per column."""
+    return [
+        {"name": row["name"], **column_cells(columns, {c["column"]: c for c in row["cells"]})}
+        for row in rows
+    ]
 
 
 def _table(
@@ -95,11 +134,10 @@ def _cell(column: str, found: BreakdownRow | None) -> MatrixCell:
 
 def matrix_charts(context: MatrixContext) -> list[Chart]:
     """A heat map per table, for a table with rows and columns."""
-    systems = [system_name(column) for column in context["systems"]]
     return [
         _heat_map(name, label, rows, shown)
         for name, label, rows, shown in (
-            ("by-system", "operating system", context["by_system"], systems),
+            ("by-system", "operating system", context["by_system"], context["systems"]),
             ("by-python", "Python version", context["by_python"], context["python_versions"]),
         )
         if rows and shown

@@ -19,13 +19,13 @@ from generator.charts import (
     Chart,
     WeeklyBars,
     event_positions,
+    number,
     part_of_whole,
     percent,
-    system_name,
 )
-from generator.coding import UNKNOWN, combined, distinct_pairs, rate
+from generator.coding import UNKNOWN, combined, distinct_pairs, rate, version_key
 from generator.events import EventComparison
-from generator.facts import Facts, PackageRow, View, without_href
+from generator.facts import IN_VERSION_ORDER, Facts, PackageRow, View, without_href
 from generator.model import Feed, Page
 from generator.slugs import package_path
 
@@ -176,7 +176,7 @@ def overview_page(
 
 def _users_by(facts: Facts, view: View, dim: str) -> list[tuple[str, int, int, float | None]]:
     """(value, people, people with a failure, their share) per value of one dimension, for
-    the latest attempts; most people first."""
+    the latest attempts; most people first (Python versions: in version order)."""
     coded = facts.dims[dim]
     users = np.bincount(coded.codes[view.latest], minlength=len(coded)).tolist()
     failing = np.bincount(coded.codes[view.latest & facts.failing], minlength=len(coded)).tolist()
@@ -185,6 +185,8 @@ def _users_by(facts: Facts, view: View, dim: str) -> list[tuple[str, int, int, f
         for i, label in enumerate(coded.labels)
         if users[i]
     ]
+    if dim == IN_VERSION_ORDER:
+        return sorted(rows, key=lambda row: version_key(row[0]))
     return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
@@ -269,7 +271,7 @@ def overview_charts(context: OverviewContext) -> list[Chart]:
         )
     by_system, by_python = context["users_by_system"], context["users_by_python"]
     if by_system:
-        labels = [system_name(row["system"]) for row in by_system]
+        labels = [row["system"] for row in by_system]
         charts.append(_people_chart("systems", "operating system", labels, by_system))
     if by_python:
         labels = [row["python_version"] for row in by_python]
@@ -305,9 +307,9 @@ def _weekly_chart(weekly: list[WeekRow], events: tuple[tuple[str, str], ...]) ->
         "Submissions per week, and those with a failure",
         f"Bar chart of submissions per week from {weekly[0]['week']} to "
         f"{latest['week']}, each with the part that had a failure. The busiest week, "
-        f"{busiest['week']}, had {busiest['submissions']} submissions "
-        f"({busiest['failing_submissions']} with a failure); the latest week had "
-        f"{latest['submissions']} ({latest['failing_submissions']} with a failure, "
+        f"{busiest['week']}, had {number(busiest['submissions'])} submissions "
+        f"({number(busiest['failing_submissions'])} with a failure); the latest week had "
+        f"{number(latest['submissions'])} ({number(latest['failing_submissions'])} with a failure, "
         f"{percent(latest['failure_rate'])}).{_marked(events)}",
         weeks,
         tuple(row["submissions"] for row in weekly),

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from generator.changes import Change
-from generator.charts import BarSeries, Chart, clean_label, part_of_whole, system_name
+from generator.charts import BarSeries, Chart, clean_label, part_of_whole
 from generator.coding import combined, pair_counts
 from generator.error_groups import ErrorGroup
 from generator.facts import (
@@ -142,7 +142,7 @@ def _package_weekly(facts: Facts) -> dict[int, list[PackageWeek]]:
 
 
 def _error_csv_row(error: ErrorGroup) -> dict[str, object]:
-    """An error group for the CSV: its systems as one readable cell ("Windows 410; Darwin 3")."""
+    """An error group for the CSV: its systems as one readable cell ("Windows 410; macOS 3")."""
     systems = "; ".join(f"{found['system']} {found['users']}" for found in error["systems"])
     return {**error, "systems": systems}
 
@@ -161,7 +161,7 @@ def package_charts(context: PackageContext) -> list[Chart]:
         part_of_whole(
             "by-system",
             "People tested and failing, per operating system",
-            [system_name(row["value"]) for row in rows],
+            [row["value"] for row in rows],
             BarSeries("people tested", tuple(row["tested_users"] for row in rows)),
             BarSeries("failing", tuple(row["failing_users"] for row in rows)),
             [row["failure_rate"] for row in rows],

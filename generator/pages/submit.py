@@ -1,7 +1,8 @@
 """How to submit results (template submit.html): the protocol for authors of installer scripts.
 
-The same for every build: the paths and the example come from ``installdata.protocol``, which
-the collector serves, so the page cannot drift from it.
+The paths and the example body come from ``installdata.protocol``, which the collector serves,
+so the page cannot drift from it; the collector's address is the deployment's
+(``generator.collector_url``), and every code example sends that one body to it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from typing import TypedDict
 
 from generator.model import Page
+from generator.pages.submit_examples import Examples, examples
 from installdata.protocol import EXAMPLE_REQUEST, EXAMPLE_RESPONSE, INSTALLER_PATH, SUBMISSIONS_PATH
 
 
@@ -20,13 +22,15 @@ class Endpoint(TypedDict):
 
 
 class SubmitContext(TypedDict):
+    collector_url: str | None  # None: this deployment has not configured it
     endpoints: list[Endpoint]
     schema_href: str | None  # the submission JSON Schema, relative to the site root
     example_request: Mapping[str, object]  # JSON, shown as written
     example_response: Mapping[str, object]
+    examples: Examples  # the same body sent from Python, a shell, curl and R
 
 
-def submit_page() -> Page[SubmitContext]:
+def submit_page(collector_url: str | None = None) -> Page[SubmitContext]:
     endpoints = [
         Endpoint(
             method="POST", path=SUBMISSIONS_PATH, description="Send one installation test result."
@@ -42,9 +46,11 @@ def submit_page() -> Page[SubmitContext]:
         template="submit.html",
         title="How to submit results",
         context={
+            "collector_url": collector_url,
             "endpoints": endpoints,
             "schema_href": "schema.json",
             "example_request": EXAMPLE_REQUEST,
             "example_response": EXAMPLE_RESPONSE,
+            "examples": examples(collector_url),
         },
     )

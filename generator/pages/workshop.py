@@ -1,20 +1,24 @@
 """One page per listed workshop (template workshop.html): what its instructors should prepare.
 
-The packages its participants' latest attempts failed, with the error they most often saw,
-and the systems and Pythons they came with. No charts and no CSV: a site has thousands of
-workshops, and the JSON twin holds the same rows.
+The packages its participants' latest attempts failed, with the error they most often saw, the
+links that say how to fix them and the systems they fail on; the systems and Pythons the
+participants came with; and each participant as an anonymous row (``learners``). No charts
+and no CSV: a site has thousands of workshops, and the JSON twin holds the same rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypedDict
 
 import numpy as np
 
 from generator.coding import cells_by_count, pair_counts, rows_by_code
 from generator.error_groups import Errors, message_groups
-from generator.facts import Facts, View
+from generator.facts import Facts, View, dimension_cells
 from generator.model import Page
+from generator.pages.learners import Learner, workshop_learners
+from generator.pages.workshop_systems import SystemCount, failing_by_system
 from generator.pages.workshops import WorkshopRow
 from generator.slugs import package_path
 
@@ -26,6 +30,8 @@ class WorkshopPackage(TypedDict):
     tested_participants: int
     top_error: str | None  # the most common message group; None when none reported one
     top_error_example: str | None  # its scrubbed example
+    by_system: list[SystemCount]  # one per system of the workshop, in ``systems`` order
+    help_urls: list[str]  # where to read how to fix it (http and https links only)
 
 
 class ParticipantsBySystem(TypedDict):
@@ -46,32 +52,60 @@ class WorkshopContext(TypedDict):
     participants_failing: int
     first_seen: str
     last_seen: str
+    participants_fixed: int  # participants whose latest attempt passes what an earlier failed
     packages: list[WorkshopPackage]  # most failing participants first
     systems: list[ParticipantsBySystem]  # most participants first
-    python_versions: list[ParticipantsByPython]
+    python_versions: list[ParticipantsByPython]  # in version order
+    learners: list[Learner]  # one per participant, anonymous (generator/pages/learners.py)
+
+
+HelpUrls = Callable[[int], list[str]]
+"""A package code -> the links that say how to fix it (the config's first)."""
+
+
+def no_help_urls(package: int) -> list[str]:
+    return []
 
 
 def workshop_pages(
-    facts: Facts, view: View, errors: Errors, listed: dict[int, WorkshopRow]
+    facts: Facts,
+    view: View,
+    errors: Errors,
+    listed: dict[int, WorkshopRow],
+    help_urls: HelpUrls = no_help_urls,
 ) -> list[Page[WorkshopContext]]:
-    """A page for each ``listed`` workshop (its code -> its row of the index)."""
+    """A page for each ``listed`` workshop (its code -> its row of the index); ``help_urls``
+    gives each failing package its fix links."""
     people = view.latest  # one row per person: their latest attempt
-    packages = _workshop_packages(facts, view, errors)
+    packages = _workshop_packages(facts, view, errors, help_urls)
     systems: dict[int, list[ParticipantsBySystem]] = _participants_by(facts, people, "system")
     pythons: dict[int, list[ParticipantsByPython]] = _participants_by(
         facts, people, "python_version"
     )
+    by_system = failing_by_system(
+        facts,
+        view,
+        {code: [row["name"] for row in rows] for code, rows in packages.items() if code in listed},
+        {code: [row["system"] for row in rows] for code, rows in systems.items()},
+    )
+    learners = workshop_learners(facts, view, listed)
     pages = []
     for code, row in listed.items():
+        rows = packages.get(code, [])
+        for package, cells in zip(rows, by_system.get(code, []), strict=True):
+            package["by_system"] = cells
+        participants = learners.get(code, [])
         context: WorkshopContext = {
             "name": row["name"],
             "participants": row["participants"],
             "participants_failing": row["participants_failing"],
+            "participants_fixed": sum(1 for learner in participants if learner["fixed"]),
             "first_seen": row["first_seen"],
             "last_seen": row["last_seen"],
-            "packages": packages.get(code, []),
+            "packages": rows,
             "systems": systems.get(code, []),
             "python_versions": pythons.get(code, []),
+            "learners": participants,
         }
         pages.append(
             Page(path=row["href"], template="workshop.html", title=row["name"], context=context)
@@ -100,7 +134,7 @@ def _workshop_top_errors(facts: Facts, view: View, errors: Errors) -> tuple[np.n
 
 
 def _workshop_packages(
-    facts: Facts, view: View, errors: Errors
+    facts: Facts, view: View, errors: Errors, help_urls: HelpUrls
 ) -> dict[int, list[WorkshopPackage]]:
     """Per workshop code: the packages its participants' latest attempts failed, with how many
     failed and tested each and the most common error; most failing participants first."""
@@ -115,7 +149,9 @@ def _workshop_packages(
     code, package = cells_by_count(failing, facts.packages.labels)
     names = np.asarray(facts.packages.labels, dtype=object)
     hrefs = np.asarray([package_path(name) for name in facts.packages.labels], dtype=object)
-    return rows_by_code(
+    links = np.empty(len(facts.packages), dtype=object)
+    links[:] = [_web_links(help_urls(code)) for code in range(len(facts.packages))]
+    rows: dict[int, list[WorkshopPackage]] = rows_by_code(
         code,
         {
             "name": names[package],
@@ -124,8 +160,16 @@ def _workshop_packages(
             "tested_participants": testing[code, package],
             "top_error": top_error[code, package],
             "top_error_example": top_example[code, package],
+            "by_system": np.full(len(code), None, dtype=object),  # filled per page
+            "help_urls": links[package],
         },
     )
+    return rows
+
+
+def _web_links(urls: list[str]) -> list[str]:
+    """Only links a reader can follow safely: http and https."""
+    return [url for url in urls if url.startswith(("https://", "http://"))]
 
 
 def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, list[Any]]:
@@ -137,7 +181,7 @@ def _participants_by(facts: Facts, people: np.ndarray, dim: str) -> dict[int, li
     sizes = len(facts.workshop), len(coded)
     total = pair_counts(workshops, values, *sizes)
     failing = pair_counts(workshops, values, *sizes, weights=facts.failing[people])
-    code, value = cells_by_count(total, coded.labels)
+    code, value = dimension_cells(dim, total, coded.labels)
     return rows_by_code(
         code,
         {

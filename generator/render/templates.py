@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from generator.charts import system_name
+from generator.charts import heat_legend, heat_step, number
 
 _GENERATOR_DIR = Path(__file__).resolve().parent.parent
 # In a checkout the templates sit at the repository's top (templates/), where people editing
@@ -68,7 +68,7 @@ def _percentage(rate: float | None) -> str:
 
 
 def _number(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
+    return "–" if value is None else number(value)
 
 
 def _pretty_json(value: Any) -> str:
@@ -107,6 +107,7 @@ def environment() -> Environment:
     )
     env.filters["percentage"] = _percentage
     env.filters["number"] = _number
-    env.filters["system"] = system_name
     env.filters["pretty_json"] = _pretty_json
+    env.filters["heat"] = heat_step
+    env.globals["heat_legend"] = heat_legend()
     return env

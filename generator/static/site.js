@@ -20,7 +20,7 @@
     if (a === null) return 1; // empty cells last, whichever direction
     if (b === null) return -1;
     if (typeof a === "number" && typeof b === "number") return a - b;
-    return String(a).localeCompare(String(b));
+    return String(a).localeCompare(String(b), undefined, { numeric: true }); // 3.8 before 3.10
   }
 
   function makeSortable(table) {

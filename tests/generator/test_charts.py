@@ -114,10 +114,22 @@ def test_weekly_bars_label_every_few_weeks_and_draw_one_path_per_series() -> Non
 def test_heat_map_writes_every_rate_and_leaves_missing_cells_blank() -> None:
     svg = charts.heat_map("Rates", ["a", "b"], ["Linux", "Windows"], [[0.25, None], [0.7, 1.0]])
     texts = [text for text, _, _ in _texts(svg)]
-    assert [t for t in texts if t.endswith("%") or t == "–"] == ["25%", "–", "70%", "100%"]
+    legend = [label for _, label in charts.heat_legend()]
+    assert [t for t in texts if t.endswith("%") or t == "–"] == ["25%", "–", "70%", "100%", *legend]
     assert {"a", "b", "Linux", "Windows", "Rates"} <= set(texts)
-    cells = [e for e in ET.fromstring(svg).iter(f"{SVG}path") if "fill: #" in e.get("style", "")]
-    assert len([c for c in cells if "#ffffff" not in c.get("style", "")]) == 3
+    fills = [e.get("style", "") for e in ET.fromstring(svg).iter(f"{SVG}path")]
+    for rate in (0.25, 0.7, 1.0):
+        assert any(charts.HEAT_COLOURS[charts.heat_step(rate)] in fill for fill in fills)
+
+
+@pytest.mark.parametrize(
+    ("rate", "step"),
+    [(0.0, 0), (0.002, 1), (0.01, 1), (0.0101, 2), (0.05, 2), (0.08, 3), (0.116, 4), (0.3, 5),
+     (0.41, 6), (1.0, 6)],
+)  # fmt: skip
+def test_the_heat_scale_tells_small_rates_apart(rate: float, step: int) -> None:
+    assert charts.heat_step(rate) == step
+    assert len(set(charts.HEAT_COLOURS)) == len(charts.heat_legend()) == 7
 
 
 def test_part_of_whole_bars_note_each_row_and_state_five_rows_in_the_alt_text() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime, timezone
 
 import pytest
 
@@ -59,6 +60,12 @@ def test_demo_posts_builds_and_stops_the_collector(tmp_path, capsys, started) ->
     distinct_ids = len({record["user_id"] for record in stored})
     assert 0 < index["totals"]["users"] <= distinct_ids
     assert index["failing_packages"]
+    # The live posts prepare for upcoming workshops; the history's workshops are past.
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    live = {r["user_system_info"].get("workshop_id") for r in posted} - {None}
+    assert live and all(name[:10] > today for name in live)
+    past = {r["user_system_info"].get("workshop_id") for r in stored if r not in posted}
+    assert any(name and name[:10] < today for name in past)
 
     # repeatable: a second run wipes the first one's data instead of adding to it
     summary = demo.run_demo(workdir, site, people=3, history=5)

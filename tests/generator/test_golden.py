@@ -88,7 +88,7 @@ def test_the_golden_data_covers_what_it_is_there_for(built: Path) -> None:
     make = next(row for row in index["failing_packages"] if row["name"] == "make")
     assert (make["failing_users"], make["failing_users_all_attempts"]) == (2, 3)
     systems = {row["system"] for row in index["users_by_system"] if row["users_with_failures"]}
-    assert {"Darwin", "Windows"} <= systems
+    assert {"macOS", "Windows"} <= systems
     for name, data in site_files(built).items():
         for private in (b"@example.org", b"cyrus", b"id-ann", b"id-ben"):
             assert private not in data, (name, private)

@@ -30,6 +30,11 @@ def _package(name: str, error: str | None, example: str | None) -> dict[str, Any
         "tested_participants": 1200,
         "top_error": error,
         "top_error_example": example,
+        "by_system": [
+            {"system": "macOS", "failing_participants": 1, "tested_participants": 5},
+            {"system": None, "failing_participants": 0, "tested_participants": 0},
+        ],
+        "help_urls": ["https://example.com/fix"] if error else [],
     }
 
 
@@ -44,16 +49,33 @@ def _workshop(packages: int) -> Page:
             "name": "w",
             "participants": 1234,
             "participants_failing": 7,
+            "participants_fixed": 2,
             "first_seen": "2026-01-05",
             "last_seen": "2026-01-09",
             "packages": [_package(f"p{i}", *kinds[i % len(kinds)]) for i in range(packages)],
             "systems": [
-                {"system": "Darwin", "participants": 5, "participants_failing": 1},
+                {"system": "macOS", "participants": 5, "participants_failing": 1},
                 {"system": None, "participants": 2, "participants_failing": 0},
             ][: 2 if packages else 0],
             "python_versions": [
                 {"python_version": "3.12", "participants": 6, "participants_failing": 1},
                 {"python_version": None, "participants": 1, "participants_failing": 0},
+            ][: 2 if packages else 0],
+            "learners": [
+                {
+                    "learner": 1,
+                    "system": "macOS",
+                    "python_version": "3.12",
+                    "failing": ["p0", "p1"],
+                    "fixed": [],
+                },
+                {
+                    "learner": 2,
+                    "system": "macOS",
+                    "python_version": "3.12",
+                    "failing": [],
+                    "fixed": ["p2"],
+                },
             ][: 2 if packages else 0],
         },
     )
@@ -80,6 +102,7 @@ def test_the_workshop_page_holds_exactly_the_shared_macros_markup(
     stats = [
         ("Participants", context["participants"], "number"),
         ("With a failure", context["participants_failing"], "number"),
+        ("Fixed something since their first try", context["participants_fixed"], "number"),
     ]
     assert str(macros.stats(stats)) in html
 
@@ -113,7 +136,7 @@ def test_the_workshop_page_holds_exactly_the_shared_macros_markup(
             "Participants per Python version",
         ),
     ]:
-        kind = "system" if key == "system" else "code"
+        kind = "text" if key == "system" else "code"
         columns = [
             (key, heading, kind),
             ("participants", "Participants", "number"),

@@ -31,6 +31,7 @@ class ParsedHTML(HTMLParser):
         self.attributes: list[tuple[str, str, str]] = []  # (tag, name, value)
         self.text: list[str] = []
         self.ids: set[str] = set()
+        self.references: list[str] = []  # href and src values, but links marked rel="external"
         self.feed(html)
         self.close()
 
@@ -40,6 +41,10 @@ class ParsedHTML(HTMLParser):
             self.attributes.append((tag, name, value or ""))
             if name == "id":
                 self.ids.add(value or "")
+        external = "external" in (dict(attrs).get("rel") or "").split()
+        self.references += [
+            value or "" for name, value in attrs if name in ("href", "src") and not external
+        ]
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
@@ -50,10 +55,10 @@ def parse_html(path: Path) -> ParsedHTML:
 
 
 def local_references(site: Path) -> list[tuple[Path, str]]:
-    """(page, href or src as written) for every link and image of every page of ``site``."""
+    """(page, href or src as written) for every link and image of every page of ``site``,
+    but the links to other sites that pages mark ``rel="external"`` (fix instructions)."""
     return [
         (html_file, value)
         for html_file in sorted(site.rglob("*.html"))
-        for _tag, name, value in parse_html(html_file).attributes
-        if name in ("href", "src")
+        for value in parse_html(html_file).references
     ]

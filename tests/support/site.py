@@ -21,6 +21,7 @@ from generator.model import Page
 from generator.pages.matrix import matrix_charts
 from generator.pages.overview import overview_charts
 from generator.pages.package import package_charts
+from generator.pages.submit_examples import examples
 from generator.slugs import package_path, workshop_path
 from generator.synthetic import write_files
 from installdata.config import GeneratorConfig
@@ -62,7 +63,7 @@ def sample_pages(text: str | None = None) -> list[Page]:
     """Every page kind, with ``text`` (if given) in every displayed name."""
     t = (lambda s: f"{s} {text}") if text is not None else (lambda s: s)
     packages = [t("make"), t("Git (git)"), t("Python 3 (python)"), t("SQLite3 (sqlite3)")]
-    systems = [t("Linux"), t("Darwin"), t("Windows")]
+    systems = [t("Linux"), t("macOS"), t("Windows")]
     pythons = [t("3.11.6"), t("3.12.1")]
     workshops = [t("2026-05-01-zurich"), t("2026-06-10-online")]
     numbers = [(40, 12), (40, 5), (38, 0), (30, 1)]
@@ -295,8 +296,26 @@ def sample_pages(text: str | None = None) -> list[Page]:
                     "top_error_example": t("could not find 'make' executable")
                     if r["failing_users"]
                     else None,
+                    "by_system": [
+                        {"system": s, "failing_participants": 1, "tested_participants": 5}
+                        for s in systems
+                    ],
+                    "help_urls": [f"https://example.com/{r['href']}"]
+                    if r is package_rows[0]
+                    else [],
                 }
                 for r in package_rows
+            ],
+            "participants_fixed": 1,
+            "learners": [
+                {
+                    "learner": n + 1,
+                    "system": s,
+                    "python_version": pythons[0],
+                    "failing": [r["name"] for r in package_rows[: n + 1]],
+                    "fixed": [package_rows[-1]["name"]] if n == 0 else [],
+                }
+                for n, s in enumerate(systems)
             ],
             "systems": [
                 {"system": s, "participants": 5, "participants_failing": 2} for s in systems
@@ -377,6 +396,8 @@ def sample_pages(text: str | None = None) -> list[Page]:
                     },
                 ],
                 "schema_href": None,
+                "collector_url": "https://results.example.com",
+                "examples": examples("https://results.example.com"),
                 "example_request": {
                     "user_system_info": {"system": "Linux", "python_version": "3.11.6"},
                     "successful_installs": [{"name": "Git (git)", "version": "2.39.2"}],
