@@ -15,18 +15,26 @@ Three rules keep the charts safe and reproducible:
 
 The package, by job:
 
-    spec        what a page asks to have drawn: Bars, WeeklyBars, HeatMap (the Chart types)
+    spec        what a page asks to have drawn: Bars, WeeklyBars, WeeklyRate, HeatMap (Charts)
     labels      text in charts and beside them: clean_label, percent, system_name, TOP_N
-    kinds       the three kinds drawn: horizontal_bars, weekly_bars, heat_map; warm_up
+    kinds       the kinds drawn: horizontal_bars, weekly_bars, weekly_rate, heat_map; warm_up
     primitives  the pieces they are drawn from, without matplotlib's Axes (the speed-up)
     figure      a blank figure in the charts' style, and its SVG bytes
 
 Importing it does not import matplotlib (``figure`` says why).
 """
 
-from generator.charts.kinds import heat_map, horizontal_bars, warm_up, weekly_bars
+from generator.charts.kinds import heat_map, horizontal_bars, warm_up, weekly_bars, weekly_rate
 from generator.charts.labels import SYSTEM_NAMES, TOP_N, clean_label, percent, system_name
-from generator.charts.spec import Bars, BarSeries, Chart, HeatMap, WeeklyBars, part_of_whole
+from generator.charts.spec import (
+    Bars,
+    BarSeries,
+    Chart,
+    HeatMap,
+    WeeklyBars,
+    WeeklyRate,
+    part_of_whole,
+)
 
 __all__ = [
     "SYSTEM_NAMES",
@@ -36,6 +44,7 @@ __all__ = [
     "Chart",
     "HeatMap",
     "WeeklyBars",
+    "WeeklyRate",
     "clean_label",
     "heat_map",
     "horizontal_bars",
@@ -44,4 +53,5 @@ __all__ = [
     "system_name",
     "warm_up",
     "weekly_bars",
+    "weekly_rate",
 ]
