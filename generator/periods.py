@@ -20,6 +20,12 @@ WINDOWS = (30, 90, 365)
 """The recent periods, in days, that get pages of their own."""
 
 
+CHART_PERIODS: tuple[int | None, ...] = (None,)
+"""The periods whose package and matrix pages draw charts. A site has hundreds of packages and
+a chart costs tens of milliseconds, so the recent pages show their figures as tables (the
+matrix's cells coloured as its heat map is) and the all-time charts show every week."""
+
+
 class WindowLink(TypedDict):
     label: str
     href: str

@@ -10,7 +10,7 @@ import numpy as np
 from generator.charts import TOP_N, Chart, HeatMap, clean_label, percent, system_name
 from generator.facts import BreakdownRow, Breakdowns, Facts, PackageRow, View, package_codes
 from generator.model import Page
-from generator.periods import Period, WindowLink, period_links
+from generator.periods import CHART_PERIODS, Period, WindowLink, period_links
 from generator.slugs import period_path
 
 
@@ -65,7 +65,7 @@ def matrix_page(
         template="matrix.html",
         title="Package matrix" if days is None else f"Package matrix: last {days} days",
         context=context,
-        charts=matrix_charts(context),
+        charts=matrix_charts(context) if days in CHART_PERIODS else [],
     )
 
 

@@ -34,13 +34,8 @@ from generator.facts import (
 )
 from generator.intervals import wilson
 from generator.model import Page
-from generator.periods import Period, WindowLink, period_links
+from generator.periods import CHART_PERIODS, Period, WindowLink, period_links
 from generator.slugs import package_path
-
-CHART_PERIODS: tuple[int | None, ...] = (None,)
-"""The periods whose package pages draw charts: a site has hundreds of packages and a chart
-costs tens of milliseconds, so the recent periods show their weeks as a table only (the
-all-time chart shows every week)."""
 
 
 class VersionUsers(TypedDict):
