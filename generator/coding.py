@@ -78,12 +78,26 @@ def joined(first: pd.Series, second: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes[pair], categories=labels))
 
 
-def week_labels(received: pd.Series) -> Coded:
-    """The Monday of each submission's ISO week, as an ISO date."""
+def week_labels(received: pd.Series, until: pd.Timestamp | None = None) -> Coded:
+    """The Monday of each submission's ISO week, as an ISO date; codes count weeks from the
+    first one, and the labels run without a gap to the last week (or ``until``'s, if later),
+    so that a week nobody submitted in is there, empty, for every weekly series."""
     day = received.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
     monday = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
-    codes, uniques = pd.factorize(monday, sort=True)
-    return Coded(codes.astype(np.int32), [d.strftime("%Y-%m-%d") for d in uniques])
+    if monday.empty:
+        return Coded(np.zeros(0, np.int32), [])
+    first, last = monday.min(), monday.max()
+    if until is not None:
+        last = max(last, monday_of(until))
+    codes = ((monday - first) // pd.Timedelta(days=7)).to_numpy(np.int64)
+    mondays = pd.date_range(first, last, freq="7D")
+    return Coded(codes.astype(np.int32), [d.strftime("%Y-%m-%d") for d in mondays])
+
+
+def monday_of(moment: pd.Timestamp) -> pd.Timestamp:
+    """The Monday (00:00, naive UTC) of ``moment``'s ISO week."""
+    day = (moment.tz_convert("UTC").tz_localize(None) if moment.tzinfo else moment).normalize()
+    return day - pd.Timedelta(days=day.day_of_week)
 
 
 def inverse(positions: np.ndarray) -> np.ndarray:

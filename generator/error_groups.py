@@ -97,6 +97,8 @@ def error_groups(facts: Facts, view: View, errors: Errors) -> dict[int, list[Err
     Windows-only error from one everybody sees.
     """
     entries = errors.entries
+    if not view.in_window.all():  # a recent period: only its failures count
+        entries = entries[view.in_window[entries["sub"].to_numpy()]]
     if entries.empty:
         return {}
     groups = message_groups(entries, ["package"]).groupby("package").head(TOP_ERRORS)

@@ -102,8 +102,11 @@ def _python_minor(values: pd.Series) -> pd.Series:
     return minor.fillna(values.str.strip())
 
 
-def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
-    """Turn the loaded tables (after ``assign_people``) into ``Facts``.
+def collect_facts(
+    people: pd.DataFrame, results: pd.DataFrame, until: pd.Timestamp | None = None
+) -> Facts:
+    """Turn the loaded tables (after ``assign_people``) into ``Facts``; the weeks run on to
+    ``until``'s (the build's time), so that the latest weeks show even when empty.
 
     Only the columns needed for counting are read: ``email_id`` and ``user_id`` never are.
     """
@@ -126,7 +129,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         received=pd.DatetimeIndex(people["received_at"]).as_unit("ns").asi8,
         by_attempt=inverse(people["attempt_order"].to_numpy(np.int64)),
         failing=people["n_failed"].to_numpy() > 0,
-        week=week_labels(people["received_at"]),
+        week=week_labels(people["received_at"], until),
         dims=dims,
         workshop=workshop,
         no_workshop=workshop.labels.index(NO_WORKSHOP),
@@ -159,9 +162,11 @@ class View:
 
 
 def make_view(facts: Facts, since_ns: int | None, until_ns: int | None = None) -> View:
-    """The period from ``since_ns`` (nanoseconds since the epoch) on, and before ``until_ns``
-    when given; None for all time."""
-    in_window = np.ones(len(facts.person), bool) if since_ns is None else facts.received >= since_ns
+    """The period from ``since_ns`` (nanoseconds since the epoch) on, to before ``until_ns``;
+    None for no bound (both None: all time)."""
+    in_window = np.ones(len(facts.person), bool)
+    if since_ns is not None:
+        in_window &= facts.received >= since_ns
     if until_ns is not None:
         in_window &= facts.received < until_ns
     ordered = facts.by_attempt[in_window[facts.by_attempt]]
@@ -243,14 +248,15 @@ def _package_counts(facts: Facts, view: View) -> pd.DataFrame:
     )
 
 
-def package_rows(facts: Facts, view: View) -> list[PackageRow]:
-    """Every package seen in the period with its figures, most failing users first."""
+def package_rows(facts: Facts, view: View, days: int | None = None) -> list[PackageRow]:
+    """Every package seen in the period with its figures, most failing users first; each
+    links to its page for the same period (the last ``days`` days; None: all time)."""
     counts = _package_counts(facts, view)
     seen = counts[counts["attempts"] > 0]
     rows = [
         PackageRow(
             name=facts.packages.labels[code],
-            href=package_path(facts.packages.labels[code]),
+            href=package_path(facts.packages.labels[code], days),
             tested_users=row["tested_users"],
             failing_users=row["failing_users"],
             failure_rate=rate(row["failing_users"], row["tested_users"]),

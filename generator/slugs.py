@@ -26,9 +26,23 @@ def slugify(name: str) -> str:
     return f"{readable}-{digest}" if readable else digest
 
 
-def package_path(name: str) -> str:
-    """Site-relative path of a package's page."""
-    return f"packages/{slugify(name)}.html"
+def period_path(path: str, days: int | None) -> str:
+    """Where the page at ``path`` (its all-time version) is for the last ``days`` days.
+
+    All time keeps the page's own path, so links made before periods existed keep working;
+    a period's pages live under ``recent/<days>-days/``, except the overview, which has
+    always been ``recent/<days>-days.html``.
+    """
+    if days is None:
+        return path
+    if path == "index.html":
+        return f"recent/{days}-days.html"
+    return f"recent/{days}-days/{path}"
+
+
+def package_path(name: str, days: int | None = None) -> str:
+    """Site-relative path of a package's page (for the last ``days`` days; None: all time)."""
+    return period_path(f"packages/{slugify(name)}.html", days)
 
 
 def workshop_path(name: str) -> str:

@@ -15,17 +15,25 @@ Three rules keep the charts safe and reproducible:
 
 The package, by job:
 
-    spec        what a page asks to have drawn: Bars, WeeklyBars, HeatMap (the Chart types)
+    spec        what a page asks to have drawn: Bars, WeeklyBars, WeeklyRate, HeatMap (Charts)
     labels      text in charts and beside them: clean_label, percent, number, counted,
                 heat_step, heat_legend, TOP_N
-    kinds       the three kinds drawn: horizontal_bars, weekly_bars, heat_map; warm_up
+    kinds       the kinds drawn: horizontal_bars, weekly_bars, weekly_rate, heat_map; warm_up;
+                event_positions
     primitives  the pieces they are drawn from, without matplotlib's Axes (the speed-up)
     figure      a blank figure in the charts' style, and its SVG bytes
 
 Importing it does not import matplotlib (``figure`` says why).
 """
 
-from generator.charts.kinds import event_positions, heat_map, horizontal_bars, warm_up, weekly_bars
+from generator.charts.kinds import (
+    event_positions,
+    heat_map,
+    horizontal_bars,
+    warm_up,
+    weekly_bars,
+    weekly_rate,
+)
 from generator.charts.labels import (
     HEAT_COLOURS,
     TOP_N,
@@ -36,7 +44,15 @@ from generator.charts.labels import (
     number,
     percent,
 )
-from generator.charts.spec import Bars, BarSeries, Chart, HeatMap, WeeklyBars, part_of_whole
+from generator.charts.spec import (
+    Bars,
+    BarSeries,
+    Chart,
+    HeatMap,
+    WeeklyBars,
+    WeeklyRate,
+    part_of_whole,
+)
 
 __all__ = [
     "HEAT_COLOURS",
@@ -46,6 +62,7 @@ __all__ = [
     "Chart",
     "HeatMap",
     "WeeklyBars",
+    "WeeklyRate",
     "clean_label",
     "counted",
     "event_positions",
@@ -58,4 +75,5 @@ __all__ = [
     "percent",
     "warm_up",
     "weekly_bars",
+    "weekly_rate",
 ]

@@ -32,8 +32,9 @@ _RC: dict[RcKeyType, str | bool | int] = {
 # every build differ, Creator/Type/Format only add bytes and external URIs).
 _METADATA = {"Date": None, "Creator": None, "Type": None, "Format": None}
 
-COLOURS = {"whole": "#a9c1dc", "part": "#c0392b"}
-"""The bars of "part of whole": the whole pale blue, the part (what failed) red over it."""
+COLOURS = {"whole": "#a9c1dc", "part": "#c0392b", "interval": "#f2c4bf", "partial": "#d5dde6"}
+"""The bars of "part of whole": the whole pale blue, the part (what failed) red over it; a
+rate's interval pale red; the legend's mark of a week only partly counted, pale grey."""
 
 
 @contextmanager

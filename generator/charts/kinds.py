@@ -1,4 +1,5 @@
-"""The three kinds of chart: overlaid horizontal bars, bars per week, a heat map of rates.
+"""The kinds of chart: overlaid horizontal bars, bars per week, a rate per week with its
+uncertainty, a heat map of rates.
 
 Each draws its numbers, already chosen by a page's builder, onto a blank figure from the
 pieces in ``primitives`` and returns the SVG's bytes.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from generator.charts.figure import COLOURS, new_figure, style, svg_bytes
 from generator.charts.labels import (
@@ -31,6 +33,10 @@ from generator.charts.primitives import (
     legend_width,
     spine,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox, Transform
 
 _WIDTH = 6.0
 """Width of a bar chart, in inches (a heat map's grows with its columns)."""
@@ -90,9 +96,11 @@ def weekly_bars(
     totals: Sequence[int],
     parts: Sequence[int],
     events: Sequence[tuple[str, str]] = (),
+    partial: Sequence[bool] = (),
 ) -> bytes:
-    """Bars per week of a total, with the part that failed drawn over it in red, and a dashed
-    line with its label at each event's date (``event_positions``).
+    """Bars per week of a total, with the part that failed drawn over it in red; a week only
+    partly in the period (the current one) is drawn paler, as its count is still growing; a
+    dashed line with its label at each event's date (``event_positions``).
 
     One axis only: a second one for the rate would double the drawing time, and "this much
     of that" already shows the share.
@@ -102,19 +110,22 @@ def weekly_bars(
 
     # As autoscaling would: from 0 with 5% headroom over the highest bar.
     top = (max(totals, default=0) or 1) * 1.05
-    step = max(1, math.ceil(len(weeks) / 5))
+    part_of = [bool(flag) for flag in partial] or [False] * len(weeks)
     with style():
         figure, plot = new_figure(title, _WIDTH, 2.0, top=0.6, bottom=0.35)
         data = data_transform(figure, plot, (-0.6, len(weeks) - 0.4), (0, top))
         for values, colour in ((totals, COLOURS["whole"]), (parts, COLOURS["part"])):
-            bars = [(week - 0.45, 0, 0.9, value) for week, value in enumerate(values)]
-            figure.add_artist(bar_path(bars, colour, data))
+            for pale in (False, True):
+                bars = [(week, value) for week, value in enumerate(values) if part_of[week] == pale]
+                if bars:
+                    patch = bar_path([(week - 0.45, 0, 0.9, v) for week, v in bars], colour, data)
+                    patch.set_alpha(0.45 if pale else None)
+                    figure.add_artist(patch)
         # Round counts, as an Axes' default locator with at most 4 steps would choose them.
         counts = MaxNLocator(nbins=4, integer=True, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top)
         counts = [count for count in counts if count <= top]
         axis(figure, plot, data, "left", counts, [number(int(count)) for count in counts])
-        shown = range(0, len(weeks), step)
-        axis(figure, plot, data, "bottom", shown, [clean_label(weeks[week]) for week in shown])
+        _week_axis(figure, plot, data, weeks)
         for x, label in event_positions(weeks, events):
             figure.add_artist(
                 Line2D(
@@ -130,7 +141,8 @@ def weekly_bars(
         legend_under_title(
             figure,
             plot,
-            [(COLOURS["whole"], "submissions"), (COLOURS["part"], "with a failure")],
+            [(COLOURS["whole"], "submissions"), (COLOURS["part"], "with a failure")]
+            + ([(COLOURS["partial"], "pale: week so far")] if any(part_of) else []),
         )
         return svg_bytes(figure)
 
@@ -154,6 +166,70 @@ def event_positions(
         days = min((when - mondays[index]).days, 7)
         placed.append((index - 0.45 + 0.9 * days / 7, label))
     return placed
+
+
+def weekly_rate(
+    title: str,
+    weeks: Sequence[str],
+    rates: Sequence[float | None],
+    intervals: Sequence[tuple[float, float] | None],
+    partial: Sequence[bool],
+) -> bytes:
+    """A rate per week as points on a line, each over its 95% interval drawn as a pale box.
+
+    A week without attempts has no point and breaks the line, so a gap reads as "no data",
+    never as 0%. A week only partly in the period (the current one) has a hollow point.
+    """
+    from matplotlib.lines import Line2D
+
+    highs = [interval[1] for interval in intervals if interval is not None]
+    top = min(1.0, max(highs, default=0.0) + 0.05) or 1.0
+    with style():
+        figure, plot = new_figure(title, _WIDTH, 2.0, top=0.6, bottom=0.35)
+        data = data_transform(figure, plot, (-0.6, len(weeks) - 0.4), (0, top))
+        boxes = [
+            (week - 0.3, low, 0.6, high - low)
+            for week, found in enumerate(intervals)
+            if found is not None
+            for low, high in [found]
+        ]
+        if boxes:
+            figure.add_artist(bar_path(boxes, COLOURS["interval"], data))
+        # Points as one path of small squares, not markers: SVG markers cost 10 ms a chart.
+        points = [math.nan if value is None else value for value in rates]
+        line = Line2D(range(len(weeks)), points, transform=data)
+        line.set(color=COLOURS["part"], linewidth=1.2)
+        figure.add_artist(line)
+        side = top * 0.035
+        hollow_shown = False
+        for hollow, colour in ((False, COLOURS["part"]), (True, "white")):
+            dots = [
+                (week - 0.25, value - side / 2, 0.5, side)
+                for week, value in enumerate(rates)
+                if value is not None and bool(partial[week]) == hollow
+            ]
+            if dots:
+                patch = bar_path(dots, colour, data)
+                patch.set(edgecolor=COLOURS["part"], linewidth=0.8)
+                figure.add_artist(patch)
+                hollow_shown = hollow
+        ticks = [tick / 100 for tick in range(0, 101, 25 if top > 0.5 else 10) if tick / 100 <= top]
+        axis(figure, plot, data, "left", ticks, [percent(tick) for tick in ticks])
+        _week_axis(figure, plot, data, weeks)
+        legend_under_title(
+            figure,
+            plot,
+            [(COLOURS["part"], "failure rate"), (COLOURS["interval"], "95% interval")]
+            + ([(COLOURS["partial"], "hollow: week so far")] if hollow_shown else []),
+        )
+        return svg_bytes(figure)
+
+
+def _week_axis(figure: Figure, plot: Bbox, data: Transform, weeks: Sequence[str]) -> None:
+    """The weeks (every week present, so positions are dates) labelled about five times."""
+    step = max(1, math.ceil(len(weeks) / 5))
+    shown = range(0, len(weeks), step)
+    axis(figure, plot, data, "bottom", shown, [clean_label(weeks[week]) for week in shown])
 
 
 def heat_map(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.charts.figure import COLOURS
-from generator.charts.kinds import heat_map, horizontal_bars, weekly_bars
+from generator.charts.kinds import heat_map, horizontal_bars, weekly_bars, weekly_rate
 from generator.charts.labels import clean_label, counted, number, percent
 
 
@@ -46,10 +46,9 @@ class Bars:
 
 @dataclass(frozen=True)
 class WeeklyBars:
-    """Submissions per week with the part that had a failure; drawn by ``weekly_bars``.
-
-    ``events``: (YYYY-MM-DD, label) pairs marked where their date falls among the weeks.
-    """
+    """Submissions per week with the part that had a failure, every week of the period (empty
+    ones too); ``partial`` marks the weeks only partly counted, ``events`` are (YYYY-MM-DD,
+    label) pairs marked where their date falls among the weeks. Drawn by ``weekly_bars``."""
 
     name: str
     title: str
@@ -58,9 +57,29 @@ class WeeklyBars:
     totals: tuple[int, ...]
     parts: tuple[int, ...]
     events: tuple[tuple[str, str], ...] = ()
+    partial: tuple[bool, ...] = ()
 
     def svg(self) -> bytes:
-        return weekly_bars(self.title, self.weeks, self.totals, self.parts, self.events)
+        return weekly_bars(
+            self.title, self.weeks, self.totals, self.parts, self.events, self.partial
+        )
+
+
+@dataclass(frozen=True)
+class WeeklyRate:
+    """A rate per week (None: no data that week) with its 95% interval (low, high), every week
+    of the period; ``partial`` marks the weeks only partly counted. Drawn by ``weekly_rate``."""
+
+    name: str
+    title: str
+    alt: str
+    weeks: tuple[str, ...]
+    rates: tuple[float | None, ...]
+    intervals: tuple[tuple[float, float] | None, ...]
+    partial: tuple[bool, ...]
+
+    def svg(self) -> bytes:
+        return weekly_rate(self.title, self.weeks, self.rates, self.intervals, self.partial)
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,7 @@ class HeatMap:
         return heat_map(self.title, self.rows, self.columns, self.rates)
 
 
-Chart = Bars | WeeklyBars | HeatMap
+Chart = Bars | WeeklyBars | WeeklyRate | HeatMap
 """One chart of a page, written as ``<page stem>-<name>.svg`` and shown with ``alt``.
 
 The page's builder decides its charts (cheap); ``svg()`` draws one (slow). A chart holds plain

@@ -15,16 +15,17 @@ import pandas as pd
 from generator.changes import anchor_of, by_page, changes_feed, recent_changes
 from generator.error_groups import error_entries, error_groups
 from generator.events import event_comparisons
-from generator.facts import breakdowns, collect_facts, make_view, package_rows
+from generator.facts import breakdowns, collect_facts, package_rows
 from generator.model import Page
 from generator.pages.compare import compare_page
 from generator.pages.matrix import matrix_page
-from generator.pages.overview import WINDOWS, News, overview_page
-from generator.pages.package import package_pages
+from generator.pages.overview import News, overview_page
+from generator.pages.package import package_pages, version_dates
 from generator.pages.packages import packages_index_page
 from generator.pages.submit import submit_page
 from generator.pages.workshop import workshop_pages
 from generator.pages.workshops import workshop_rows, workshops_index_page
+from generator.periods import make_periods
 
 
 def iter_pages(
@@ -38,50 +39,63 @@ def iter_pages(
     events: Sequence[tuple[str, str]] = (),
     collector_url: str | None = None,
 ) -> Iterator[Page]:
-    """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
+    """Every page of the site, as soon as each is ready. ``now`` anchors the recent periods.
 
-    The order keeps a renderer that works alongside busy: the pages with charts come first
-    (overviews, matrix, packages: drawing is the slow part), and the thousands of chartless
-    workshop pages last, small tasks that end the work evenly. Each kind of page is computed
-    together (the package and workshop pages as one list each), then handed over page by
-    page. The tables are read only before the first page comes. ``events``: the (date,
+    The overview, the package pages, the matrix and compare exist for all time and for each
+    recent period (``generator.periods``). The order keeps a renderer that works alongside
+    busy: the pages with charts come first (overviews, matrices, packages: drawing is the
+    slow part), and the thousands of chartless workshop pages last, small tasks that end the
+    work evenly. Each kind of page is computed together (the package and workshop pages as
+    one list each), then handed over page by page. The tables are read only before the first
+    page comes. ``events``: the (date,
     label) pairs of ``generator.events``.
     """
-    facts = collect_facts(people, results)
+    facts = collect_facts(people, results, now)
     del people, results  # everything below reads the facts: let the tables go (memory)
-    everything = make_view(facts, None)
-    rows = package_rows(facts, everything)
+    periods = make_periods(facts, now)
+    everything = periods[0].view
+    rows = [package_rows(facts, period.view, period.days) for period in periods]
     error_texts = error_entries(facts)
     anchor = anchor_of(facts, now.value)
     found = recent_changes(facts, error_texts, anchor)
     news = News([item.change for item in found], event_comparisons(facts, events, anchor))
-    yield overview_page(
-        facts,
-        everything,
-        rows,
-        title=title,
-        generated_at=generated_at,
-        window_days=None,
-        news=news,
-        feed=changes_feed(found, title=title, generated_at=generated_at),
-    )
-    for days in WINDOWS:
-        recent = make_view(facts, (now - pd.Timedelta(days=days)).value)
+    feed = changes_feed(found, title=title, generated_at=generated_at)
+    for period, period_rows in zip(periods, rows, strict=True):
         yield overview_page(
             facts,
-            recent,
-            package_rows(facts, recent),
+            period,
+            period_rows,
             title=title,
             generated_at=generated_at,
-            window_days=days,
             news=news,
+            feed=feed if period.days is None else None,
         )
-    by_package = breakdowns(facts, everything)
-    yield matrix_page(facts, everything, rows, by_package)
-    errors = error_groups(facts, everything, error_texts)
-    yield from package_pages(facts, everything, rows, by_package, errors, by_page(found))
-    yield packages_index_page(rows)
-    yield compare_page(facts, everything, rows, by_package, errors)
+    by_package = [breakdowns(facts, period.view) for period in periods]
+    for period, period_rows, period_breakdowns in zip(periods, rows, by_package, strict=True):
+        yield matrix_page(facts, period, period_rows, period_breakdowns)
+    errors = [error_groups(facts, period.view, error_texts) for period in periods]
+    dates = version_dates(facts)
+    names = [row["name"] for row in rows[0]]
+    changes = by_page(found)
+    for period, period_rows, period_breakdowns, period_errors in zip(
+        periods, rows, by_package, errors, strict=True
+    ):
+        previous = [] if period.previous is None else package_rows(facts, period.previous)
+        yield from package_pages(
+            facts,
+            period,
+            names,
+            (period_rows, previous),
+            period_breakdowns,
+            period_errors,
+            dates,
+            changes,
+        )
+    yield packages_index_page(rows[0])
+    for period, period_rows, period_breakdowns, period_errors in zip(
+        periods, rows, by_package, errors, strict=True
+    ):
+        yield compare_page(facts, period, period_rows, period_breakdowns, period_errors)
     yield submit_page(collector_url)
     listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)

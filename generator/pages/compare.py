@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import TypedDict
 
 from generator.error_groups import ErrorGroup
-from generator.facts import BreakdownRow, Breakdowns, Facts, PackageRow, View, package_codes
+from generator.facts import BreakdownRow, Breakdowns, Facts, PackageRow, package_codes
 from generator.model import Page
 from generator.pages.matrix import column_cells, column_order
+from generator.periods import Period, WindowLink, period_links
+from generator.slugs import period_path
 
 
 class ComparePackage(TypedDict):
@@ -24,19 +26,22 @@ class ComparePackage(TypedDict):
 
 
 class CompareContext(TypedDict):
+    window_days: int | None  # None: all time
+    windows: list[WindowLink]
     packages: list[ComparePackage]  # every package, by name
     systems: list[str]  # the matrix's column order, so the two pages read the same way
 
 
 def compare_page(
     facts: Facts,
-    view: View,
+    period: Period,
     rows: list[PackageRow],
     breakdowns: Breakdowns,
     errors: dict[int, list[ErrorGroup]],
 ) -> Page[CompareContext]:
+    days = period.days
     codes = package_codes(facts)
-    systems = column_order(facts, view, "system")
+    systems = column_order(facts, period.view, "system")
     packages = []
     for row in sorted(rows, key=lambda r: r["name"]):
         code = codes[row["name"]]
@@ -53,10 +58,15 @@ def compare_page(
             )
         )
     return Page(
-        path="compare.html",
+        path=period_path("compare.html", days),
         template="compare.html",
-        title="Compare packages",
-        context={"packages": packages, "systems": systems},
+        title="Compare packages" if days is None else f"Compare packages: last {days} days",
+        context={
+            "window_days": days,
+            "windows": period_links("compare.html"),
+            "packages": packages,
+            "systems": systems,
+        },
         tables={"packages": [_csv_row(package, systems) for package in packages]},
     )
 

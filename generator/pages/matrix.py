@@ -20,6 +20,8 @@ from generator.facts import (
     package_codes,
 )
 from generator.model import Page
+from generator.periods import CHART_PERIODS, Period, WindowLink, period_links
+from generator.slugs import period_path
 
 
 class MatrixCell(TypedDict):
@@ -36,6 +38,8 @@ class MatrixRow(TypedDict):
 
 
 class MatrixContext(TypedDict):
+    window_days: int | None  # None: all time
+    windows: list[WindowLink]
     systems: list[str]  # the columns of by_system, most people first
     python_versions: list[str]  # the columns of by_python
     by_system: list[MatrixRow]  # packages someone tested, most failing people first
@@ -54,28 +58,31 @@ def column_order(facts: Facts, view: View, dim: str) -> list[str]:
 
 
 def matrix_page(
-    facts: Facts, view: View, rows: list[PackageRow], breakdowns: Breakdowns
+    facts: Facts, period: Period, rows: list[PackageRow], breakdowns: Breakdowns
 ) -> Page[MatrixContext]:
+    view, days = period.view, period.days
     codes = package_codes(facts)
     tested = [row for row in rows if row["tested_users"]]
     systems = column_order(facts, view, "system")
     python_versions = column_order(facts, view, "python_version")
     context: MatrixContext = {
+        "window_days": days,
+        "windows": period_links("matrix.html"),
         "systems": systems,
         "python_versions": python_versions,
         "by_system": _table(tested, codes, breakdowns["system"], systems),
         "by_python": _table(tested, codes, breakdowns["python_version"], python_versions),
     }
     return Page(
-        path="matrix.html",
+        path=period_path("matrix.html", days),
         template="matrix.html",
-        title="Package matrix",
+        title="Package matrix" if days is None else f"Package matrix: last {days} days",
         context=context,
         tables={
             "by_system": _csv_rows(context["by_system"], systems),
             "by_python": _csv_rows(context["by_python"], python_versions),
         },
-        charts=matrix_charts(context),
+        charts=matrix_charts(context) if days in CHART_PERIODS else [],
     )
 
 

@@ -11,6 +11,7 @@ from typing import NamedTuple, TypedDict
 import numpy as np
 import pandas as pd
 
+from generator.change import PreviousPeriod, compared
 from generator.changes import Change
 from generator.charts import (
     TOP_N,
@@ -27,17 +28,10 @@ from generator.coding import UNKNOWN, combined, distinct_pairs, rate, version_ke
 from generator.events import EventComparison
 from generator.facts import IN_VERSION_ORDER, Facts, PackageRow, View, without_href
 from generator.model import Feed, Page
-from generator.slugs import package_path
-
-WINDOWS = (30, 90, 365)
-"""The recent periods, in days, that get an overview of their own."""
+from generator.periods import Period, WindowLink, period_links
+from generator.slugs import package_path, period_path
 
 TOP_VERSIONS = 50
-
-
-class WindowLink(TypedDict):
-    label: str
-    href: str
 
 
 class Totals(TypedDict):
@@ -79,6 +73,7 @@ class WeekRow(TypedDict):
     users: int
     failing_submissions: int
     failure_rate: float | None
+    partial: bool  # the week is only partly inside the period (the current week, say)
 
 
 class OverviewContext(TypedDict):
@@ -86,12 +81,13 @@ class OverviewContext(TypedDict):
     window_days: int | None  # None: all time
     windows: list[WindowLink]
     totals: Totals
+    previous: PreviousPeriod | None  # people and their share failing in the period before
     failing_packages: list[PackageRow]
     failing_package_versions: list[VersionRow]  # "unknown" versions included
     failing_known_versions: list[VersionRow]  # the page's table
     users_by_system: list[UsersBySystem]
     users_by_python: list[UsersByPython]
-    weekly: list[WeekRow]  # oldest first
+    weekly: list[WeekRow]  # oldest first, every week of the period (empty ones too)
     changes: list[Change]  # what changed recently, newest first (generator/changes.py)
     events: list[EventComparison]  # newest first (generator/events.py)
 
@@ -103,32 +99,27 @@ class News(NamedTuple):
     events: list[EventComparison]
 
 
-WINDOW_LINKS: list[WindowLink] = [
-    WindowLink(label="All time", href="index.html"),
-    *(WindowLink(label=f"Last {days} days", href=f"recent/{days}-days.html") for days in WINDOWS),
-]
-
-
 def overview_page(
     facts: Facts,
-    view: View,
+    period: Period,
     rows: list[PackageRow],
     *,
     title: str,
     generated_at: str,
-    window_days: int | None,
     news: News,
     feed: Feed | None = None,
 ) -> Page[OverviewContext]:
     """The overview of one period; ``rows`` are its ``package_rows``; ``feed`` (the changes
     as Atom) is written beside it."""
+    view, window_days = period.view, period.days
     users = int(view.latest.sum())
     failing_users = int((view.latest & facts.failing).sum())
-    versions = _failing_versions(facts, view)
+    versions = _failing_versions(facts, view, window_days)
+    before = period.previous
     context: OverviewContext = {
         "generated_at": generated_at,
         "window_days": window_days,
-        "windows": [link.copy() for link in WINDOW_LINKS],
+        "windows": period_links("index.html"),
         "totals": {
             "submissions": int(view.in_window.sum()),
             "users": users,
@@ -137,6 +128,14 @@ def overview_page(
             "packages": len(rows),
             "share_users_failing": rate(failing_users, users),
         },
+        "previous": None
+        if before is None
+        else compared(
+            period,
+            int(before.latest.sum()),
+            int((before.latest & facts.failing).sum()),
+            rate(failing_users, users),
+        ),
         "failing_packages": [row for row in rows if row["failing_users"]],
         "failing_package_versions": versions[:TOP_VERSIONS],
         "failing_known_versions": [row for row in versions if _known_version(row)][:TOP_VERSIONS],
@@ -152,16 +151,13 @@ def overview_page(
             )
             for value, people, failing, share in _users_by(facts, view, "python_version")
         ],
-        "weekly": _weekly(facts, view),
+        "weekly": _weekly(facts, period),
         "changes": news.changes,
         "events": news.events,
     }
-    if window_days is None:
-        path, page_title = "index.html", title
-    else:
-        path, page_title = f"recent/{window_days}-days.html", f"{title}: last {window_days} days"
+    page_title = title if window_days is None else f"{title}: last {window_days} days"
     return Page(
-        path=path,
+        path=period_path("index.html", window_days),
         template="overview.html",
         title=page_title,
         context=context,
@@ -190,7 +186,8 @@ def _users_by(facts: Facts, view: View, dim: str) -> list[tuple[str, int, int, f
     return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
-def _weekly(facts: Facts, view: View) -> list[WeekRow]:
+def _weekly(facts: Facts, period: Period) -> list[WeekRow]:
+    view = period.view
     weeks = facts.week.codes[view.in_window]
     n = len(facts.week)
     submissions = np.bincount(weeks, minlength=n).tolist()
@@ -204,13 +201,16 @@ def _weekly(facts: Facts, view: View) -> list[WeekRow]:
             users=users[i],
             failing_submissions=failing[i],
             failure_rate=rate(failing[i], submissions[i]),
+            partial=partial,
         )
-        for i, label in enumerate(facts.week.labels)
-        if submissions[i]
+        for i, (label, partial) in enumerate(
+            zip(facts.week.labels, period.partial.tolist(), strict=True)
+        )
+        if i >= period.first_week
     ]
 
 
-def _failing_versions(facts: Facts, view: View) -> list[VersionRow]:
+def _failing_versions(facts: Facts, view: View, days: int | None) -> list[VersionRow]:
     n_versions = len(facts.versions)
     package, version = facts.failure_package, facts.failure_version
     latest = view.failure_latest
@@ -228,7 +228,7 @@ def _failing_versions(facts: Facts, view: View) -> list[VersionRow]:
         rows.append(
             VersionRow(
                 name=name,
-                href=package_path(name),
+                href=package_path(name, days),
                 version=facts.versions[version_code],
                 failing_users=failing,
                 failing_users_all_attempts=int(all_counts.get(key, 0)),
@@ -277,7 +277,7 @@ def overview_charts(context: OverviewContext) -> list[Chart]:
         labels = [row["python_version"] for row in by_python]
         charts.append(_people_chart("python", "Python version", labels, by_python))
     weekly = context["weekly"]
-    if weekly:
+    if context["totals"]["submissions"]:
         events = tuple((event["date"], event["label"]) for event in context["events"])
         charts.append(_weekly_chart(weekly, events))
     return charts
@@ -302,19 +302,23 @@ def _weekly_chart(weekly: list[WeekRow], events: tuple[tuple[str, str], ...]) ->
     events = tuple(event for event in events if event_positions(weeks, [event]))
     busiest = max(weekly, key=lambda row: (row["submissions"], row["week"]))
     latest = weekly[-1]
+    so_far = " (so far)" if latest["partial"] else ""
+    empty = sum(1 for row in weekly if not row["submissions"])
     return WeeklyBars(
         "weekly",
         "Submissions per week, and those with a failure",
         f"Bar chart of submissions per week from {weekly[0]['week']} to "
-        f"{latest['week']}, each with the part that had a failure. The busiest week, "
+        f"{latest['week']}, each with the part that had a failure"
+        f"{f'; {empty} weeks had none' if empty else ''}. The busiest week, "
         f"{busiest['week']}, had {number(busiest['submissions'])} submissions "
-        f"({number(busiest['failing_submissions'])} with a failure); the latest week had "
+        f"({number(busiest['failing_submissions'])} with a failure); the latest week{so_far} had "
         f"{number(latest['submissions'])} ({number(latest['failing_submissions'])} with a failure, "
         f"{percent(latest['failure_rate'])}).{_marked(events)}",
         weeks,
         tuple(row["submissions"] for row in weekly),
         tuple(row["failing_submissions"] for row in weekly),
         events,
+        tuple(row["partial"] for row in weekly),
     )
 
 

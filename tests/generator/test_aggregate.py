@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from generator import messages
-from generator.charts import Bars, HeatMap, WeeklyBars
+from generator.charts import Bars, HeatMap, WeeklyBars, WeeklyRate
 from generator.model import Page
 from generator.pages import iter_pages
 from generator.slugs import package_path
@@ -531,7 +531,9 @@ def test_each_page_builder_decides_the_charts_of_its_pages(tmp_path: Path) -> No
     ]
     assert charts["index.html"] == charts["recent/30-days.html"] == overview
     assert charts["matrix.html"] == [(HeatMap, "by-system"), (HeatMap, "by-python")]
-    assert charts[package_path("make")] == [(Bars, "by-system")]
+    assert charts["recent/30-days/matrix.html"] == []  # recent periods: tables only (cost)
+    assert charts[package_path("make")] == [(Bars, "by-system"), (WeeklyRate, "weekly")]
+    assert charts[package_path("make", 30)] == []  # recent periods: tables only (cost)
     assert charts[package_path("Git (git)")] == []  # nobody failed it: the tables say it all
     chartless = [path for path, page in pages.items() if page.template not in CHART_TEMPLATES]
     assert {pages[path].template for path in chartless} == {

@@ -119,7 +119,12 @@ def test_click_through_from_overview(real_site: Path, browser) -> None:
     package.click()
     assert "/packages/" in page.url
     assert page.locator("h1").inner_text() == name
-    assert page.locator("img").count() == 1  # its chart
+    assert page.locator("img").count() == 2  # its charts: by system, and the weekly rate
+    page.locator("nav.windows").get_by_role("link", name="Last 365 days").click()
+    assert "/recent/365-days/packages/" in page.url
+    assert page.locator("h1").inner_text() == f"{name}: last 365 days"
+    page.locator("nav.windows").get_by_role("link", name="All time").click()
+    assert page.locator("h1").inner_text() == name
 
     page.get_by_role("link", name="Workshops", exact=True).click()
     workshop = page.locator("#workshops tbody a").first

@@ -354,10 +354,22 @@ def test_weekly_tables_show_the_latest_26_weeks_newest_first_and_the_files_keep_
             "users": 204,
             "failing_submissions": 210,
             "failure_rate": 0.7,
+            "partial": False,
         }
         for w in weeks
     ]
-    package_weekly = [{"week": w, "attempts": 9, "failed_attempts": 2} for w in weeks]
+    package_weekly = [
+        {
+            "week": w,
+            "attempts": 9,
+            "failed_attempts": 2,
+            "failure_rate": 0.2222,
+            "rate_low": 0.0632,
+            "rate_high": 0.5474,
+            "partial": False,
+        }
+        for w in weeks
+    ]
     big_index = Page(
         "index.html", "overview.html", "Big", index.context | {"weekly": weekly}, {"weekly": weekly}
     )
@@ -389,6 +401,7 @@ def test_weekly_tables_show_the_latest_26_weeks_newest_first_and_the_files_keep_
 def test_a_short_weekly_table_is_whole_and_newest_first(site: Path) -> None:
     html = (site / "index.html").read_text(encoding="utf-8")
     assert [row[0] for row in _table_rows(html, "weekly")] == [
+        "2026-11-23 (partial)",  # the current week, still being counted
         "2026-11-16",
         "2026-11-09",
         "2026-11-02",

@@ -78,14 +78,25 @@ def sample_pages(text: str | None = None) -> list[Page]:
             "users": subs - 2,
             "failing_submissions": bad,
             "failure_rate": _rate(bad, subs),
+            "partial": week == "2026-11-23",
         }
         for week, subs, bad in [
             ("2026-10-26", 12, 5),
             ("2026-11-02", 30, 9),
-            ("2026-11-09", 4, 0),
+            ("2026-11-09", 0, 0),
             ("2026-11-16", 21, 6),
+            ("2026-11-23", 4, 1),
         ]
     ]
+    previous = {
+        "days": 30,
+        "start": "2026-09-24",
+        "end": "2026-10-24",
+        "tested_users": 20,
+        "failing_users": 2,
+        "failure_rate": 0.1,
+        "change_points": 21.1,
+    }
     windows = [
         {"label": "All time", "href": "index.html"},
         {"label": "Last 30 days", "href": "recent/30-days.html"},
@@ -129,6 +140,7 @@ def sample_pages(text: str | None = None) -> list[Page]:
                 "packages": 4,
                 "share_users_failing": 0.3111,
             },
+            "previous": None if window_days is None else previous,
             "failing_packages": [r for r in package_rows if r["failing_users"]],
             "failing_package_versions": [*unknown_versions, *known_versions],
             "failing_known_versions": known_versions,
@@ -218,9 +230,28 @@ def sample_pages(text: str | None = None) -> list[Page]:
             )
         }
         context |= {
+            "window_days": None,
+            "windows": [{"label": "All time", "href": row["href"]}],
+            "previous": None,
             "versions": [
-                {"version": t("2.39.2"), "passing_users": 20, "failing_users": 3},
-                {"version": None, "passing_users": 0, "failing_users": 1},
+                {
+                    "version": t("2.39.2"),
+                    "passing_users": 20,
+                    "failing_users": 3,
+                    "tested_users": 23,
+                    "failure_rate": 0.1304,
+                    "first_seen": "2026-10-27",
+                    "last_seen": "2026-11-23",
+                },
+                {
+                    "version": None,
+                    "passing_users": 0,
+                    "failing_users": 1,
+                    "tested_users": 1,
+                    "failure_rate": 1.0,
+                    "first_seen": "2026-11-02",
+                    "last_seen": "2026-11-02",
+                },
             ],
             "breakdowns": {
                 "system": breakdown(systems),
@@ -233,6 +264,10 @@ def sample_pages(text: str | None = None) -> list[Page]:
                     "week": w["week"],
                     "attempts": w["submissions"],
                     "failed_attempts": w["failing_submissions"],
+                    "failure_rate": w["failure_rate"],
+                    "rate_low": None if w["failure_rate"] is None else w["failure_rate"] / 2,
+                    "rate_high": None if w["failure_rate"] is None else (1 + w["failure_rate"]) / 2,
+                    "partial": w["partial"],
                 }
                 for w in weekly
             ],
@@ -345,6 +380,8 @@ def sample_pages(text: str | None = None) -> list[Page]:
         ]
 
     matrix = {
+        "window_days": None,
+        "windows": [{"label": "All time", "href": "matrix.html"}],
         "systems": systems,
         "python_versions": pythons,
         "by_system": matrix_rows(systems),
@@ -361,6 +398,8 @@ def sample_pages(text: str | None = None) -> list[Page]:
             "compare.html",
             "Compare packages",
             {
+                "window_days": None,
+                "windows": [{"label": "All time", "href": "compare.html"}],
                 "packages": [
                     {
                         "name": r["name"],
