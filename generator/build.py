@@ -174,6 +174,8 @@ def build_site(
         generated_at=generated_at,
         title=config.title,
         min_workshop_participants=config.min_workshop_participants,
+        package_aliases=config.package_aliases,
+        help_urls=config.help_urls,
     )
     del people, results  # the pages (being aggregated) hold what they still need
     try:

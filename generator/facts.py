@@ -23,6 +23,7 @@ from generator.coding import (
     Coded,
     cells_by_count,
     coded,
+    combined,
     distinct_pairs,
     inverse,
     joined,
@@ -32,6 +33,7 @@ from generator.coding import (
     rows_by_code,
     week_labels,
 )
+from generator.identity import identify
 from generator.slugs import package_path
 
 NO_WORKSHOP = ""  # normalise_workshop never yields an empty name, so this cannot clash
@@ -57,7 +59,8 @@ class Facts:
     sub: np.ndarray
     package: np.ndarray
     version: np.ndarray
-    packages: Coded  # package labels (codes: the same as ``package``)
+    packages: Coded  # package display names (codes: the same as ``package``)
+    package_keys: list[str]  # per package code: its key (generator/identity.py)
     versions: list[str]
     no_workshop: int  # the workshop code that means "none"
     # per failed entry: about a tenth of the entries, and all that failure figures need
@@ -88,10 +91,25 @@ def _python_minor(values: pd.Series) -> pd.Series:
     return minor.fillna(values.str.strip())
 
 
-def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
+def _one_entry_per_package(sub: np.ndarray, package: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """The entries to keep when a submission names one package twice ("make", "Make (make)"):
+    one per submission and key, the failed one if either failed (as the loader does per name)."""
+    keys = pd.Series(combined(sub, package, int(package.max(initial=0)) + 1))
+    if not keys.duplicated().any():
+        return np.ones(len(keys), bool)
+    order = np.lexsort((~failed, keys.to_numpy()))
+    keep = np.zeros(len(keys), bool)
+    keep[order[~keys.iloc[order].duplicated().to_numpy()]] = True
+    return keep
+
+
+def collect_facts(
+    people: pd.DataFrame, results: pd.DataFrame, aliases: Mapping[str, str] | None = None
+) -> Facts:
     """Turn the loaded tables (after ``assign_people``) into ``Facts``.
 
     Only the columns needed for counting are read: ``email_id`` and ``user_id`` never are.
+    Packages are counted by key (``generator.identity``; ``aliases``: name or key -> key).
     """
     dims = {
         "system": coded(people["system"], _strip),
@@ -101,7 +119,14 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         "machine": coded(people["machine"], _machine),
         "python_version": coded(people["python_version"], _python_minor),
     }
-    packages = coded(results["name"], _strip)
+    identity = identify(results["name"], aliases)
+    packages = identity.coded
+    keep = _one_entry_per_package(
+        results["sub"].to_numpy(np.int32), packages.codes, results["failed"].to_numpy(bool)
+    )
+    if not keep.all():
+        results = results[keep]
+        packages = Coded(packages.codes[keep], packages.labels)
     versions = coded(results["version"], _strip)
     workshop = coded(people["workshop"], _strip, missing=NO_WORKSHOP)
     failed = results["failed"].to_numpy(bool)
@@ -120,6 +145,7 @@ def collect_facts(people: pd.DataFrame, results: pd.DataFrame) -> Facts:
         package=packages.codes,
         version=versions.codes,
         packages=packages,
+        package_keys=identity.keys,
         versions=versions.labels,
         failure_sub=sub[failed],
         failure_package=packages.codes[failed],
@@ -202,7 +228,8 @@ def without_href(row: Mapping[str, object]) -> dict[str, object]:
 
 
 def package_codes(facts: Facts) -> dict[str, int]:
-    """Package name -> code: public rows carry the name, the per-package tables are by code."""
+    """Package display name -> code: public rows carry the name, the per-package tables are by
+    code (one key has one display name, and a name belongs to one key)."""
     return {label: code for code, label in enumerate(facts.packages.labels)}
 
 
@@ -232,7 +259,7 @@ def package_rows(facts: Facts, view: View) -> list[PackageRow]:
     rows = [
         PackageRow(
             name=facts.packages.labels[code],
-            href=package_path(facts.packages.labels[code]),
+            href=package_path(facts.package_keys[code]),
             tested_users=row["tested_users"],
             failing_users=row["failing_users"],
             failure_rate=rate(row["failing_users"], row["tested_users"]),

@@ -13,6 +13,8 @@ import hashlib
 import re
 import unicodedata
 
+from generator.identity import package_key
+
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _MAX_READABLE = 40
 
@@ -27,8 +29,11 @@ def slugify(name: str) -> str:
 
 
 def package_path(name: str) -> str:
-    """Site-relative path of a package's page."""
-    return f"packages/{slugify(name)}.html"
+    """Site-relative path of a package's page, from its key or a name (the rule of
+    ``generator.identity.package_key``): one path for every name of a package, however the
+    most frequent name changes. Names that ``generator.package_aliases`` move to another key
+    need that key (``Facts.package_keys``)."""
+    return f"packages/{slugify(package_key(name))}.html"
 
 
 def workshop_path(name: str) -> str:

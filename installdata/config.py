@@ -41,6 +41,7 @@ from installdata.options import (
     Port,
     Secrets,
     Text,
+    TextMapping,
     check_section,
     markdown_table,
     option,
@@ -140,6 +141,16 @@ class GeneratorConfig:
         Integer(1024),
         "larger submission files are skipped unread, by the build and by `collector forget`"
         " and `prune` too",
+    )
+    package_aliases: Mapping[str, str] = option(
+        {},
+        TextMapping("name or key", "key"),
+        "count these names or keys as the package of another key, e.g. `{Make: make}`",
+    )
+    help_urls: Mapping[str, str] = option(
+        {},
+        TextMapping("package key", "http(s) URL", links=True),
+        "fix instructions per package key, linked first on its pages, e.g. `{git: https://...}`",
     )
 
 

@@ -8,12 +8,13 @@ works best with.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pandas as pd
 
 from generator.error_groups import error_entries, error_groups
 from generator.facts import breakdowns, collect_facts, make_view, package_rows
+from generator.help_urls import help_urls as fix_links
 from generator.model import Page
 from generator.pages.compare import compare_page
 from generator.pages.matrix import matrix_page
@@ -33,6 +34,8 @@ def iter_pages(
     generated_at: str,
     title: str,
     min_workshop_participants: int = 1,
+    package_aliases: Mapping[str, str] | None = None,
+    help_urls: Mapping[str, str] | None = None,
 ) -> Iterator[Page]:
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent windows.
 
@@ -40,9 +43,10 @@ def iter_pages(
     (overviews, matrix, packages: drawing is the slow part), and the thousands of chartless
     workshop pages last, small tasks that end the work evenly. Each kind of page is computed
     together (the package and workshop pages as one list each), then handed over page by
-    page. The tables are read only before the first page comes.
+    page. The tables are read only before the first page comes. ``package_aliases`` and
+    ``help_urls`` are the config's (which names mean one package; fix instructions).
     """
-    facts = collect_facts(people, results)
+    facts = collect_facts(people, results, package_aliases)
     del people, results  # everything below reads the facts: let the tables go (memory)
     everything = make_view(facts, None)
     rows = package_rows(facts, everything)
@@ -63,7 +67,8 @@ def iter_pages(
     yield matrix_page(facts, everything, rows, by_package)
     error_texts = error_entries(facts)
     errors = error_groups(facts, everything, error_texts)
-    yield from package_pages(facts, everything, rows, by_package, errors)
+    help = fix_links(facts, error_texts, help_urls or {})
+    yield from package_pages(facts, everything, rows, by_package, errors, help)
     yield packages_index_page(rows)
     yield compare_page(facts, everything, rows, by_package, errors)
     yield submit_page()

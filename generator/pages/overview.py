@@ -208,7 +208,7 @@ def _failing_versions(facts: Facts, view: View) -> list[VersionRow]:
         rows.append(
             VersionRow(
                 name=name,
-                href=package_path(name),
+                href=package_path(facts.package_keys[code]),
                 version=facts.versions[version_code],
                 failing_users=failing,
                 failing_users_all_attempts=int(all_counts.get(key, 0)),

@@ -24,6 +24,7 @@ from generator.facts import (
     View,
     package_codes,
 )
+from generator.help_urls import HelpUrls
 from generator.model import Page
 
 
@@ -47,6 +48,7 @@ class PackageContext(PackageFigures):
     breakdowns: dict[str, list[BreakdownRow]]  # BREAKDOWNS -> rows, most tested first
     weekly: list[PackageWeek]  # oldest first
     errors: list[ErrorGroup]  # most failed attempts first
+    help_urls: list[str]  # fix instructions: the configured page first (generator/help_urls.py)
 
 
 def package_pages(
@@ -55,6 +57,7 @@ def package_pages(
     rows: list[PackageRow],
     breakdowns: Breakdowns,
     errors: dict[int, list[ErrorGroup]],
+    help_urls: HelpUrls,
 ) -> list[Page[PackageContext]]:
     versions = _versions(facts, view)
     weekly = _package_weekly(facts)
@@ -74,6 +77,7 @@ def package_pages(
             "breakdowns": {dim: breakdowns[dim].get(code, []) for dim in BREAKDOWNS},
             "weekly": weekly.get(code, []),
             "errors": errors.get(code, []),
+            "help_urls": help_urls.of(code),
         }
         pages.append(
             Page(
@@ -136,9 +140,11 @@ def _package_weekly(facts: Facts) -> dict[int, list[PackageWeek]]:
 
 
 def _error_csv_row(error: ErrorGroup) -> dict[str, object]:
-    """An error group for the CSV: its systems as one readable cell ("Windows 410; Darwin 3")."""
+    """An error group for the CSV: its systems as one readable cell ("Windows 410; Darwin 3"),
+    its chain and links one cell each too."""
     systems = "; ".join(f"{found['system']} {found['users']}" for found in error["systems"])
-    return {**error, "systems": systems}
+    chain, links = " -> ".join(error["chain"]), " ".join(error["help_urls"])
+    return {**error, "systems": systems, "chain": chain, "help_urls": links}
 
 
 def package_charts(context: PackageContext) -> list[Chart]:
