@@ -20,6 +20,7 @@ in a fixed order. docs/counting.md states the rule.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from typing import NamedTuple
@@ -56,9 +57,10 @@ def _checks(lines: list[str]) -> list[_Check]:
     return checks
 
 
+@functools.lru_cache(maxsize=8192)
 def _path(text: str) -> tuple[list[str], list[_Check]]:
     """The text's lines and its checks from the outermost to the innermost cause ([] when the
-    text has no nested check)."""
+    text has no nested check). Cached: a build asks for a text's group and then its chain."""
     lines = text.splitlines()
     checks = _checks(lines)
     if not checks or max(check.depth for check in checks) == 0:

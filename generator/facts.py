@@ -91,15 +91,20 @@ def _python_minor(values: pd.Series) -> pd.Series:
     return minor.fillna(values.str.strip())
 
 
-def _one_entry_per_package(sub: np.ndarray, package: np.ndarray, failed: np.ndarray) -> np.ndarray:
+def _one_entry_per_package(
+    sub: np.ndarray, package: np.ndarray, failed: np.ndarray, shared: np.ndarray
+) -> np.ndarray:
     """The entries to keep when a submission names one package twice ("make", "Make (make)"):
-    one per submission and key, the failed one if either failed (as the loader does per name)."""
-    keys = pd.Series(combined(sub, package, int(package.max(initial=0)) + 1))
-    if not keys.duplicated().any():
-        return np.ones(len(keys), bool)
-    order = np.lexsort((~failed, keys.to_numpy()))
-    keep = np.zeros(len(keys), bool)
-    keep[order[~keys.iloc[order].duplicated().to_numpy()]] = True
+    one per submission and key, the failed one if either failed (as the loader does per name).
+    Only packages that more than one name means (``shared``) can be listed twice."""
+    keep = np.ones(len(sub), bool)
+    maybe = np.flatnonzero(shared[package])
+    if not len(maybe):
+        return keep
+    keys = combined(sub[maybe], package[maybe], len(shared))
+    order = np.lexsort((~failed[maybe], keys))
+    first = np.r_[True, keys[order][1:] != keys[order][:-1]]
+    keep[maybe[order[~first]]] = False
     return keep
 
 
@@ -122,7 +127,10 @@ def collect_facts(
     identity = identify(results["name"], aliases)
     packages = identity.coded
     keep = _one_entry_per_package(
-        results["sub"].to_numpy(np.int32), packages.codes, results["failed"].to_numpy(bool)
+        results["sub"].to_numpy(np.int32),
+        packages.codes,
+        results["failed"].to_numpy(bool),
+        identity.shared,
     )
     if not keep.all():
         results = results[keep]

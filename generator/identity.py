@@ -50,10 +50,13 @@ def package_keys(names: pd.Series, aliases: Mapping[str, str] | None = None) -> 
 
 @dataclass(frozen=True)
 class Packages:
-    """Entries coded by package key: ``coded.labels`` are display names, ``keys`` the keys."""
+    """Entries coded by package key: ``coded.labels`` are display names, ``keys`` the keys;
+    ``shared``: per key, whether more than one name means it (so one submission may list it
+    twice)."""
 
     coded: Coded
     keys: list[str]
+    shared: np.ndarray
 
 
 def identify(names: pd.Series, aliases: Mapping[str, str] | None = None) -> Packages:
@@ -83,4 +86,5 @@ def identify(names: pd.Series, aliases: Mapping[str, str] | None = None) -> Pack
     return Packages(
         Coded(key_of_name[slot].astype(np.int32), first["name"].astype(str).tolist()),
         [str(key) for key in key_labels],
+        np.bincount(key_of_name, minlength=len(key_labels)) > 1,
     )

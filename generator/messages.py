@@ -194,10 +194,20 @@ def analyse(messages: pd.Series) -> Analysed:
     gives the same result as normalising the raw text.
     """
     private_free = _without_private(messages)
-    chains = private_free.map(causes.chain, na_action="ignore").map(
-        lambda steps: _finished(pd.Series(steps, dtype=object)).tolist() if steps else [],
-        na_action="ignore",
-    )
     return Analysed(
-        _pattern(private_free), _finished(private_free), chains, links.links(private_free)
+        _pattern(private_free),
+        _finished(private_free),
+        _chains(private_free),
+        links.links(private_free),
     )
+
+
+def _chains(private_free: pd.Series) -> pd.Series:
+    """Each message's cause chain, the steps of all stripped and shortened in one go."""
+    by_place = private_free.reset_index(drop=True)
+    steps = by_place.map(causes.chain, na_action="ignore").explode().dropna()
+    chains: list[list[str]] = [[] for _ in range(len(by_place))]
+    finished = _finished(steps.astype(object))
+    for place, step in zip(finished.index.tolist(), finished.tolist(), strict=True):
+        chains[place].append(step)
+    return pd.Series(chains, index=private_free.index, dtype=object)

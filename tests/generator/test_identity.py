@@ -73,7 +73,7 @@ def _json(site: Path, path: str) -> dict:
     return json.loads((site / path).with_suffix(".json").read_text(encoding="utf-8"))
 
 
-def test_make_and_make_in_parentheses_are_one_package_in_a_realbuild_with(tmp_path: Path) -> None:
+def test_make_and_make_in_parentheses_are_one_package_in_a_real_build(tmp_path: Path) -> None:
     submissions = tmp_path / "submissions"
     # Ann's script says "make", Bob's "Make (make)"; Cy's lists both (one failing): once.
     write_submission(submissions, user_id="ann", failed=["make"], successful=[])
@@ -93,7 +93,7 @@ def test_make_and_make_in_parentheses_are_one_package_in_a_realbuild_with(tmp_pa
     assert not (site / package_path("Make")).exists()
 
 
-def test_an_alias_merges_two_keys_in_a_realbuild_with(tmp_path: Path) -> None:
+def test_an_alias_merges_two_keys_in_a_real_build(tmp_path: Path) -> None:
     submissions = tmp_path / "submissions"
     write_submission(submissions, user_id="ann", failed=["GNU Make (gmake)"], successful=[])
     write_submission(submissions, user_id="bob", failed=["make"], successful=[])
