@@ -177,6 +177,8 @@ def build_site(
         min_workshop_participants=config.min_workshop_participants,
         events=config.events,
         collector_url=config.collector_url,
+        package_aliases=config.package_aliases,
+        help_urls=config.help_urls,
     )
     del people, results  # the pages (being aggregated) hold what they still need
     try:

@@ -116,7 +116,8 @@ def _share(failing: int, tested: int) -> str:
 
 def _change(kind: Kind, code: int, facts: Facts, date: str, summary: str) -> Change:
     name = facts.packages.labels[code]
-    return Change(kind=kind, package=name, href=package_path(name), date=date, summary=summary)
+    href = package_path(facts.package_keys[code])
+    return Change(kind=kind, package=name, href=href, date=date, summary=summary)
 
 
 def _rising(facts: Facts, anchor_ns: int) -> list[Found]:

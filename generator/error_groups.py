@@ -1,14 +1,15 @@
 """Error messages grouped per package (and per workshop): which problems people hit.
 
 Each distinct error text is normalised into its group's pattern and scrubbed into a
-publishable example once (``generator.messages``), however many failures repeat it; after
-that, grouping is integer work on codes.
+publishable example once (``generator.messages``), however many failures repeat it, and its
+cause chain and fix links are read from it then; after that, grouping is integer work on
+codes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ class Errors:
     entries: pd.DataFrame
     messages: np.ndarray  # message code -> normalised pattern
     examples: np.ndarray  # text code -> scrubbed text (what may be published)
+    chains: np.ndarray  # text code -> its cause chain (a list of scrubbed lines; [] for none)
+    links: pd.DataFrame  # one row per (``text``, ``link``) a text holds; ``link`` a code into
+    link_labels: np.ndarray  # link code -> the normalised URL (generator/links.py)
 
 
 class SystemUsers(TypedDict):
@@ -49,6 +53,8 @@ class ErrorGroup(TypedDict):
     example: str
     users: int
     systems: list[SystemUsers]
+    chain: list[str]  # the example's checks, outermost first, when it has a chain of causes
+    help_urls: list[str]  # the fix links its messages carry, most failed attempts first
 
 
 def error_entries(facts: Facts) -> Errors:
@@ -56,8 +62,10 @@ def error_entries(facts: Facts) -> Errors:
     with_text = facts.failure_error >= 0
     raw = facts.error_texts.to_numpy()[facts.failure_error[with_text]]
     text, texts = pd.factorize(raw, sort=True)
-    patterns, examples = messages.patterns_and_examples(pd.Series(texts, dtype=object))
-    message_of_text, distinct_patterns = pd.factorize(patterns, sort=True)
+    analysed = messages.analyse(pd.Series(texts, dtype=object))
+    message_of_text, distinct_patterns = pd.factorize(analysed.patterns, sort=True)
+    per_text = analysed.links.explode().dropna()
+    link, link_labels = pd.factorize(per_text)
     entries = pd.DataFrame(
         {
             "package": facts.failure_package[with_text],
@@ -67,7 +75,12 @@ def error_entries(facts: Facts) -> Errors:
         }
     )
     return Errors(
-        entries, distinct_patterns.to_numpy(dtype=object), examples.to_numpy(dtype=object)
+        entries,
+        distinct_patterns.to_numpy(dtype=object),
+        analysed.examples.to_numpy(dtype=object),
+        analysed.chains.to_numpy(dtype=object),
+        pd.DataFrame({"text": per_text.index.to_numpy(np.int64), "link": link}),
+        np.asarray(link_labels, dtype=object),
     )
 
 
@@ -87,6 +100,24 @@ def message_groups(entries: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return groups.reset_index().sort_values(
         [*keys, "count", "message"], ascending=[True] * len(keys) + [False, True]
     )
+
+
+def links_by(entries: pd.DataFrame, errors: Errors, keys: list[str]) -> dict[Any, list[str]]:
+    """Per value of ``keys`` (a tuple for more than one): the fix links of its entries' texts,
+    most entries first (ties: alphabetical)."""
+    per_text = entries.value_counts([*keys, "text"], sort=False).rename("count").reset_index()
+    counted = (
+        per_text.merge(errors.links, on="text")
+        .groupby([*keys, "link"])["count"]
+        .sum()
+        .reset_index()
+    )
+    counted["url"] = errors.link_labels[counted["link"].to_numpy()]
+    counted = counted.sort_values(
+        [*keys, "count", "url"], ascending=[*[True] * len(keys), False, True]
+    )
+    grouped = counted.groupby(keys if len(keys) > 1 else keys[0], sort=False)["url"]
+    return {key: urls.tolist() for key, urls in grouped}
 
 
 def error_groups(facts: Facts, view: View, errors: Errors) -> dict[int, list[ErrorGroup]]:
@@ -121,6 +152,7 @@ def error_groups(facts: Facts, view: View, errors: Errors) -> dict[int, list[Err
         systems.setdefault((package, message), []).append(
             SystemUsers(system=system.labels[code], users=int(users))
         )
+    links = links_by(entries, errors, ["package", "message"])
     result: dict[int, list[ErrorGroup]] = {}
     for package, message, count, text in groups.itertuples(index=False):
         on_systems = sorted(
@@ -134,6 +166,8 @@ def error_groups(facts: Facts, view: View, errors: Errors) -> dict[int, list[Err
                 example=errors.examples[text],
                 users=sum(found["users"] for found in on_systems),
                 systems=on_systems,
+                chain=errors.chains[text],
+                help_urls=links.get((package, message), []),
             )
         )
     return result

@@ -95,7 +95,7 @@ def event_comparisons(
         packages = [
             EventPackage(
                 package=facts.packages.labels[code],
-                href=package_path(facts.packages.labels[code]),
+                href=package_path(facts.package_keys[code]),
                 tested_before=int(tested_b[code]),
                 failing_before=int(failing_b[code]),
                 rate_before=rate(failing_b[code], tested_b[code]),

@@ -24,6 +24,7 @@ from generator.coding import (
     cells_by_count,
     cells_by_version,
     coded,
+    combined,
     distinct_pairs,
     inverse,
     joined,
@@ -33,6 +34,7 @@ from generator.coding import (
     rows_by_code,
     week_labels,
 )
+from generator.identity import identify
 from generator.slugs import package_path
 
 NO_WORKSHOP = ""  # normalise_workshop never yields an empty name, so this cannot clash
@@ -61,7 +63,8 @@ class Facts:
     sub: np.ndarray
     package: np.ndarray
     version: np.ndarray
-    packages: Coded  # package labels (codes: the same as ``package``)
+    packages: Coded  # package display names (codes: the same as ``package``)
+    package_keys: list[str]  # per package code: its key (generator/identity.py)
     versions: list[str]
     no_workshop: int  # the workshop code that means "none"
     # per failed entry: about a tenth of the entries, and all that failure figures need
@@ -102,13 +105,34 @@ def _python_minor(values: pd.Series) -> pd.Series:
     return minor.fillna(values.str.strip())
 
 
+def _one_entry_per_package(
+    sub: np.ndarray, package: np.ndarray, failed: np.ndarray, shared: np.ndarray
+) -> np.ndarray:
+    """The entries to keep when a submission names one package twice ("make", "Make (make)"):
+    one per submission and key, the failed one if either failed (as the loader does per name).
+    Only packages that more than one name means (``shared``) can be listed twice."""
+    keep = np.ones(len(sub), bool)
+    maybe = np.flatnonzero(shared[package])
+    if not len(maybe):
+        return keep
+    keys = combined(sub[maybe], package[maybe], len(shared))
+    order = np.lexsort((~failed[maybe], keys))
+    first = np.r_[True, keys[order][1:] != keys[order][:-1]]
+    keep[maybe[order[~first]]] = False
+    return keep
+
+
 def collect_facts(
-    people: pd.DataFrame, results: pd.DataFrame, until: pd.Timestamp | None = None
+    people: pd.DataFrame,
+    results: pd.DataFrame,
+    until: pd.Timestamp | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> Facts:
     """Turn the loaded tables (after ``assign_people``) into ``Facts``; the weeks run on to
     ``until``'s (the build's time), so that the latest weeks show even when empty.
 
     Only the columns needed for counting are read: ``email_id`` and ``user_id`` never are.
+    Packages are counted by key (``generator.identity``; ``aliases``: name or key -> key).
     """
     dims = {
         "system": coded(people["system"], _system),
@@ -118,7 +142,17 @@ def collect_facts(
         "machine": coded(people["machine"], _machine),
         "python_version": coded(people["python_version"], _python_minor),
     }
-    packages = coded(results["name"], _strip)
+    identity = identify(results["name"], aliases)
+    packages = identity.coded
+    keep = _one_entry_per_package(
+        results["sub"].to_numpy(np.int32),
+        packages.codes,
+        results["failed"].to_numpy(bool),
+        identity.shared,
+    )
+    if not keep.all():
+        results = results[keep]
+        packages = Coded(packages.codes[keep], packages.labels)
     versions = coded(results["version"], _strip)
     workshop = coded(people["workshop"], _strip, missing=NO_WORKSHOP)
     failed = results["failed"].to_numpy(bool)
@@ -137,6 +171,7 @@ def collect_facts(
         package=packages.codes,
         version=versions.codes,
         packages=packages,
+        package_keys=identity.keys,
         versions=versions.labels,
         failure_sub=sub[failed],
         failure_package=packages.codes[failed],
@@ -225,7 +260,8 @@ def without_href(row: Mapping[str, object]) -> dict[str, object]:
 
 
 def package_codes(facts: Facts) -> dict[str, int]:
-    """Package name -> code: public rows carry the name, the per-package tables are by code."""
+    """Package display name -> code: public rows carry the name, the per-package tables are by
+    code (one key has one display name, and a name belongs to one key)."""
     return {label: code for code, label in enumerate(facts.packages.labels)}
 
 
@@ -256,7 +292,7 @@ def package_rows(facts: Facts, view: View, days: int | None = None) -> list[Pack
     rows = [
         PackageRow(
             name=facts.packages.labels[code],
-            href=package_path(facts.packages.labels[code], days),
+            href=package_path(facts.package_keys[code], days),
             tested_users=row["tested_users"],
             failing_users=row["failing_users"],
             failure_rate=rate(row["failing_users"], row["tested_users"]),

@@ -6,11 +6,14 @@ vary from machine to machine (paths, numbers, versions, hex ids, temp names, e-m
 addresses) with placeholders so such messages fall into one group. ``scrub`` is gentler: it
 keeps a real example readable but removes e-mail addresses, IP addresses, user ids, and the
 user names inside home folders and ``~user``, because nothing identifying may reach the
-published site. Both start with the same privacy rules.
+published site. Both start with the same privacy rules, which leave the http(s) links in a
+message whole (``generator.links``: they are the fix instructions) but for the e-mail
+addresses, ids and IP addresses in them. A pattern keeps the digits of a name ("sqlite3",
+"python3", "log4j") and is made of a message's innermost cause (``generator.causes``).
 
 Both work on whole pandas Series of *distinct* messages, so the cost grows with the number
 of different messages, not with the number of failures.
-``patterns_and_examples`` gives both at once for the price of one privacy pass.
+``analyse`` gives both, the cause chains and the links at once, for one privacy pass.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 from typing import NamedTuple
 
 import pandas as pd
+
+from generator import causes, links
 
 MAX_LENGTH = 500
 """Longer messages are cut (with an ellipsis): a report shows patterns, not stack dumps."""
@@ -93,6 +98,9 @@ _PRIVATE: list[_Rule] = [
     _rule(_TILDE_USER, "~<user>", clue="~"),
 ]
 
+# Inside a link: what identifies a person even there (a link holding one is no fix link).
+_PRIVATE_IN_LINKS = [rule for rule in _PRIVATE if rule.replacement in ("<email>", "<id>", "<ip>")]
+
 # What else varies between machines, applied after _PRIVATE. Order matters: whole URLs and
 # paths go before the numbers inside them.
 _GENERALISE: list[_Rule] = [
@@ -107,7 +115,8 @@ _GENERALISE: list[_Rule] = [
         "<hex>",
     ),
     _rule(r"\bv?\d+(?:\.\d+)+(?:[-+.]?[A-Za-z]+\d*)?\b", "<version>", clue="."),
-    _rule(r"\d+", "<n>"),
+    # A number, but not the digits of a name or identifier ("sqlite3", "hdf5", "x86_64").
+    _rule(r"(?<![\w])\d+(?![\w])", "<n>"),
     _rule(r"\s+", " "),
 ]
 
@@ -117,6 +126,17 @@ def _apply(rules: list[_Rule], message: str) -> str:
         if rule.clue in message:
             message = rule.pattern.sub(rule.replacement, message)
     return message
+
+
+def _apply_private(message: str) -> str:
+    """The privacy rules, applied around the links and (fewer of them) inside each link."""
+    if "://" not in message:
+        return _apply(_PRIVATE, message)
+    parts = links.URL.split(message)  # the links are at the odd places
+    return "".join(
+        _apply(_PRIVATE_IN_LINKS if place % 2 else _PRIVATE, part)
+        for place, part in enumerate(parts)
+    )
 
 
 def _replace_all(messages: pd.Series, rules: list[_Rule]) -> pd.Series:
@@ -130,7 +150,7 @@ def _shorten(messages: pd.Series) -> pd.Series:
 
 
 def _without_private(messages: pd.Series) -> pd.Series:
-    return _replace_all(messages.astype(object), _PRIVATE)
+    return messages.astype(object).map(_apply_private, na_action="ignore")
 
 
 def _finished(messages: pd.Series) -> pd.Series:
@@ -141,7 +161,8 @@ def _pattern(private_free: pd.Series) -> pd.Series:
     """The pattern of messages already without private parts, worked out once per distinct
     text: messages that differed only in a user name are the same text by now."""
     codes, distinct = pd.factorize(private_free, use_na_sentinel=False)
-    patterns = _finished(_replace_all(pd.Series(distinct, dtype=object), _GENERALISE))
+    innermost = pd.Series(distinct, dtype=object).map(causes.innermost, na_action="ignore")
+    patterns = _finished(_replace_all(innermost, _GENERALISE))
     return pd.Series(patterns.to_numpy()[codes], index=private_free.index, dtype=object)
 
 
@@ -155,12 +176,38 @@ def scrub(messages: pd.Series) -> pd.Series:
     return _finished(_without_private(messages))
 
 
-def patterns_and_examples(messages: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """``normalise(messages)`` and ``scrub(messages)``, with the privacy rules applied once.
+class Analysed(NamedTuple):
+    """What a build needs of each message, position by position."""
+
+    patterns: pd.Series  # ``normalise``
+    examples: pd.Series  # ``scrub``
+    chains: pd.Series  # its cause chain (``causes.chain``), each step scrubbed; [] for none
+    links: pd.Series  # its fix links (``links.links``)
+
+
+def analyse(messages: pd.Series) -> Analysed:
+    """``normalise(messages)``, ``scrub(messages)``, the chains and the links, with the
+    privacy rules applied once.
 
     Normalising starts with the same ``_PRIVATE`` rules that scrubbing applies, so the
     pattern is computed from the scrubbed text (before stripping and shortening), which
     gives the same result as normalising the raw text.
     """
     private_free = _without_private(messages)
-    return _pattern(private_free), _finished(private_free)
+    return Analysed(
+        _pattern(private_free),
+        _finished(private_free),
+        _chains(private_free),
+        links.links(private_free),
+    )
+
+
+def _chains(private_free: pd.Series) -> pd.Series:
+    """Each message's cause chain, the steps of all stripped and shortened in one go."""
+    by_place = private_free.reset_index(drop=True)
+    steps = by_place.map(causes.chain, na_action="ignore").explode().dropna()
+    chains: list[list[str]] = [[] for _ in range(len(by_place))]
+    finished = _finished(steps.astype(object))
+    for place, step in zip(finished.index.tolist(), finished.tolist(), strict=True):
+        chains[place].append(step)
+    return pd.Series(chains, index=private_free.index, dtype=object)

@@ -13,6 +13,8 @@ import hashlib
 import re
 import unicodedata
 
+from generator.identity import package_key
+
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _MAX_READABLE = 40
 
@@ -41,8 +43,12 @@ def period_path(path: str, days: int | None) -> str:
 
 
 def package_path(name: str, days: int | None = None) -> str:
-    """Site-relative path of a package's page (for the last ``days`` days; None: all time)."""
-    return period_path(f"packages/{slugify(name)}.html", days)
+    """Site-relative path of a package's page (for the last ``days`` days; None: all time),
+    from its key or a name (the rule of ``generator.identity.package_key``): one path for
+    every name of a package, however the most frequent name changes. Names that
+    ``generator.package_aliases`` move to another key need that key (``Facts.package_keys``).
+    """
+    return period_path(f"packages/{slugify(package_key(name))}.html", days)
 
 
 def workshop_path(name: str) -> str:

@@ -44,6 +44,7 @@ from installdata.options import (
     Secrets,
     Section,
     Text,
+    TextMapping,
     WebAddress,
     check_section,
     markdown_table,
@@ -169,6 +170,16 @@ class GeneratorConfig:
         OrNull(Section(InstallTestConfig)),
         "`url` and `key` written into the published `site/install-test.py`; null: no such"
         " file (docs/install-test.md)",
+    )
+    package_aliases: Mapping[str, str] = option(
+        {},
+        TextMapping("name or key", "key"),
+        "count these names or keys as the package of another key, e.g. `{Make: make}`",
+    )
+    help_urls: Mapping[str, str] = option(
+        {},
+        TextMapping("package key", "http(s) URL", links=True),
+        "fix instructions per package key, linked first on its pages, e.g. `{git: https://...}`",
     )
 
 

@@ -129,6 +129,26 @@ class Secrets(Kind[dict[str, str]]):
         return dict(value)
 
 
+class TextMapping(Kind[dict[str, str]]):
+    """Text -> text, e.g. a package name -> its key; ``links``: the values are http(s) URLs."""
+
+    def __init__(self, source: str, target: str, links: bool = False) -> None:
+        self.links = links
+        self.values = f"mapping of {source}: {target}"
+
+    def check(self, key: str, value: object, base: Path | None) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise bad(key, self.values.replace("mapping", "a mapping", 1), value)
+        for name, target in value.items():
+            Text().check(key, name, base)
+            Text().check(f"{key}.{name}", target, base)
+            if self.links and not target.lower().startswith(("http://", "https://")):
+                raise bad(f"{key}.{name}", "an http:// or https:// URL", target)
+        return {name.strip(): target.strip() for name, target in value.items()}
+
+
 class Networks(Kind[tuple[IPNetwork, ...]]):
     values = "list of IP addresses or networks"
 

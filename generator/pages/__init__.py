@@ -8,7 +8,7 @@ works best with.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -16,6 +16,7 @@ from generator.changes import anchor_of, by_page, changes_feed, recent_changes
 from generator.error_groups import error_entries, error_groups
 from generator.events import event_comparisons
 from generator.facts import breakdowns, collect_facts, package_rows
+from generator.help_urls import help_urls as fix_links
 from generator.model import Page
 from generator.pages.compare import compare_page
 from generator.pages.matrix import matrix_page
@@ -38,6 +39,8 @@ def iter_pages(
     min_workshop_participants: int = 1,
     events: Sequence[tuple[str, str]] = (),
     collector_url: str | None = None,
+    package_aliases: Mapping[str, str] | None = None,
+    help_urls: Mapping[str, str] | None = None,
 ) -> Iterator[Page]:
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent periods.
 
@@ -48,9 +51,10 @@ def iter_pages(
     work evenly. Each kind of page is computed together (the package and workshop pages as
     one list each), then handed over page by page. The tables are read only before the first
     page comes. ``events``: the (date,
-    label) pairs of ``generator.events``.
+    label) pairs of ``generator.events``; ``package_aliases`` and ``help_urls`` are the
+    config's (which names mean one package; fix instructions).
     """
-    facts = collect_facts(people, results, now)
+    facts = collect_facts(people, results, now, package_aliases)
     del people, results  # everything below reads the facts: let the tables go (memory)
     periods = make_periods(facts, now)
     everything = periods[0].view
@@ -73,6 +77,7 @@ def iter_pages(
     by_package = [breakdowns(facts, period.view) for period in periods]
     for period, period_rows, period_breakdowns in zip(periods, rows, by_package, strict=True):
         yield matrix_page(facts, period, period_rows, period_breakdowns)
+    help = fix_links(facts, error_texts, help_urls or {})
     errors = [error_groups(facts, period.view, error_texts) for period in periods]
     dates = version_dates(facts)
     names = [row["name"] for row in rows[0]]
@@ -90,6 +95,7 @@ def iter_pages(
             period_errors,
             dates,
             changes,
+            help,
         )
     yield packages_index_page(rows[0])
     for period, period_rows, period_breakdowns, period_errors in zip(
@@ -99,4 +105,4 @@ def iter_pages(
     yield submit_page(collector_url)
     listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)
-    yield from workshop_pages(facts, everything, error_texts, listed)
+    yield from workshop_pages(facts, everything, error_texts, listed, help.of)

@@ -228,7 +228,7 @@ def _failing_versions(facts: Facts, view: View, days: int | None) -> list[Versio
         rows.append(
             VersionRow(
                 name=name,
-                href=package_path(name, days),
+                href=package_path(facts.package_keys[code], days),
                 version=facts.versions[version_code],
                 failing_users=failing,
                 failing_users_all_attempts=int(all_counts.get(key, 0)),

@@ -33,6 +33,7 @@ from generator.facts import (
     PackageRow,
     package_codes,
 )
+from generator.help_urls import HelpUrls
 from generator.intervals import wilson
 from generator.model import Page
 from generator.periods import CHART_PERIODS, Period, WindowLink, period_links
@@ -72,6 +73,7 @@ class PackageContext(PackageFigures):
     weekly: list[PackageWeek]  # oldest first, from its first week in the period, empty too
     errors: list[ErrorGroup]  # most failed attempts first
     changes: list[Change]  # what changed recently for this package, newest first
+    help_urls: list[str]  # fix instructions: the configured page first (generator/help_urls.py)
 
 
 VersionDates = dict[int, tuple[str, str]]
@@ -87,6 +89,7 @@ def package_pages(
     errors: dict[int, list[ErrorGroup]],
     dates: VersionDates,
     changes: Mapping[str, list[Change]],
+    help_urls: HelpUrls,
 ) -> list[Page[PackageContext]]:
     """A page for each of ``names`` (every package ever seen, so that each period has a page
     for it) over ``period``; ``figures``: the ``package_rows`` of the period and the one before;
@@ -100,12 +103,12 @@ def package_pages(
     pages = []
     for name in names:
         code = codes[name]
-        row = rows.get(name) or _untested(name, period.days)
+        row = rows.get(name) or _untested(name, facts.package_keys[code], period.days)
         previous = before.get(name)
         context: PackageContext = {
             "name": name,
             "window_days": period.days,
-            "windows": period_links(package_path(name)),
+            "windows": period_links(package_path(facts.package_keys[code])),
             "tested_users": row["tested_users"],
             "failing_users": row["failing_users"],
             "failure_rate": row["failure_rate"],
@@ -123,6 +126,7 @@ def package_pages(
             "weekly": weekly.get(code, []),
             "errors": errors.get(code, []),
             "changes": changes.get(row["href"], []),
+            "help_urls": help_urls.of(code),
         }
         page_title = name if period.days is None else f"{name}: last {period.days} days"
         pages.append(
@@ -142,11 +146,11 @@ def package_pages(
     return pages
 
 
-def _untested(name: str, days: int | None) -> PackageRow:
-    """The figures of a package nobody tested in the period."""
+def _untested(name: str, key: str, days: int | None) -> PackageRow:
+    """The figures of a package nobody tested in the period (``key``: its package key)."""
     return PackageRow(
         name=name,
-        href=package_path(name, days),
+        href=package_path(key, days),
         tested_users=0,
         failing_users=0,
         failure_rate=None,
@@ -242,7 +246,8 @@ def _where_tried(values: np.ndarray, tries: np.ndarray) -> np.ndarray:
 def _error_csv_row(error: ErrorGroup) -> dict[str, object]:
     """An error group for the CSV: its systems as one readable cell ("Windows 410; macOS 3")."""
     systems = "; ".join(f"{found['system']} {found['users']}" for found in error["systems"])
-    return {**error, "systems": systems}
+    chain, links = " -> ".join(error["chain"]), " ".join(error["help_urls"])
+    return {**error, "systems": systems, "chain": chain, "help_urls": links}
 
 
 def package_charts(context: PackageContext) -> list[Chart]:

@@ -148,7 +148,7 @@ def _workshop_packages(
     top_error, top_example = _workshop_top_errors(facts, view, errors)
     code, package = cells_by_count(failing, facts.packages.labels)
     names = np.asarray(facts.packages.labels, dtype=object)
-    hrefs = np.asarray([package_path(name) for name in facts.packages.labels], dtype=object)
+    hrefs = np.asarray([package_path(key) for key in facts.package_keys], dtype=object)
     links = np.empty(len(facts.packages), dtype=object)
     links[:] = [_web_links(help_urls(code)) for code in range(len(facts.packages))]
     rows: dict[int, list[WorkshopPackage]] = rows_by_code(

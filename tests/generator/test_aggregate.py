@@ -396,6 +396,8 @@ def test_error_messages_group_by_pattern_with_a_scrubbed_example(tmp_path: Path)
             "example": "could not find /home/<user>/bin/make (exit 3) mail <email>",
             "users": 3,
             "systems": [{"system": "Linux", "users": 3}],
+            "chain": [],
+            "help_urls": [],
         },
         {
             "message": "permission denied: <path>",
@@ -403,6 +405,8 @@ def test_error_messages_group_by_pattern_with_a_scrubbed_example(tmp_path: Path)
             "example": r"permission denied: C:\Users\<user>\AppData\Local\Temp\tmpx81k2\make.exe",
             "users": 1,
             "systems": [{"system": "Linux", "users": 1}],
+            "chain": [],
+            "help_urls": [],
         },
     ]
     assert pages["compare.html"].context["packages"][1]["top_error"] == errors[0]["message"]

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import messages
+from generator import causes, links, messages
 from generator.build import build_site
 from installdata.config import GeneratorConfig
 from support.crawl import site_files
@@ -175,7 +175,7 @@ def test_no_piece_of_a_name_with_spaces_survives(paths, joint) -> None:
         open_before = joint != "\n" and (open_before or ends != "always")
     text = joint.join(parts)
 
-    patterns, examples = messages.patterns_and_examples(pd.Series([text], dtype=object))
+    patterns, examples, _, _ = messages.analyse(pd.Series([text], dtype=object))
     for result in (messages.scrub(pd.Series([text]))[0], examples[0], patterns[0]):
         assert not set(NAME_LETTERS) & set(result), (text, result)
     for rest in kept:
@@ -199,6 +199,8 @@ FRAGMENTS = [
     "fe80::1",
     OUR_USER_ID,
     "https://example.org/x?y=1",
+    "see http://www.in-ulm.de/~mascheck/ash/.",
+    "check for a (b) failed:\n  x 2\n  causes:\n  check for sqlite3 failed:\n    no /home/bob\n",
     "version 3.11.6",
     "0x7f3a2b1c0d90",
     "tmpab12_x.log",
@@ -213,25 +215,36 @@ MESSAGES = st.lists(
 )
 
 
-def _one_by_one(text: str, rules: list) -> str:
-    """The definition, message by message: every rule in order, then strip and shorten."""
+def _every_rule(text: str, rules: list) -> str:
     for rule in rules:
         text = re.sub(rule.pattern, rule.replacement, text)
+    return text
+
+
+def _one_by_one(text: str, generalise: bool) -> str:
+    """The definition, message by message: the privacy rules (inside links only those for
+    addresses and ids), the innermost cause, every other rule in order, strip and shorten."""
+    parts = links.URL.split(text)
+    text = "".join(
+        _every_rule(part, messages._PRIVATE_IN_LINKS if place % 2 else messages._PRIVATE)
+        for place, part in enumerate(parts)
+    )
+    if generalise:
+        text = _every_rule(causes.innermost(text), messages._GENERALISE)
     text = text.strip()
     return text if len(text) <= messages.MAX_LENGTH else text[: messages.MAX_LENGTH - 1] + "…"
 
 
 @settings(max_examples=100, deadline=None)
 @given(texts=MESSAGES)
-def test_patterns_and_examples_match_applying_every_rule_to_each_message(texts) -> None:
+def test_analysed_patterns_and_examples_match_applying_every_rule_to_each_message(texts) -> None:
     # The pattern is worked out from the scrubbed text, once per distinct scrubbed text, and
     # rules skip messages without their clue: these shortcuts must give what applying every
     # rule to each raw message gives.
-    patterns, examples = messages.patterns_and_examples(pd.Series(texts, dtype=object))
-    all_rules = [*messages._PRIVATE, *messages._GENERALISE]
+    patterns, examples, _, _ = messages.analyse(pd.Series(texts, dtype=object))
 
-    assert patterns.tolist() == [_one_by_one(text, all_rules) for text in texts]
-    assert examples.tolist() == [_one_by_one(text, messages._PRIVATE) for text in texts]
+    assert patterns.tolist() == [_one_by_one(text, generalise=True) for text in texts]
+    assert examples.tolist() == [_one_by_one(text, generalise=False) for text in texts]
     assert messages.normalise(pd.Series(texts, dtype=object)).tolist() == patterns.tolist()
     assert messages.scrub(pd.Series(texts, dtype=object)).tolist() == examples.tolist()
 

@@ -59,7 +59,10 @@ _INSPECT = """() => ({
     h1: document.querySelectorAll("h1").length,
     broken_images: [...document.images]
         .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src),
-    links: [...document.querySelectorAll("a[href]")].map(a => a.href),
+    links: [...document.querySelectorAll("a[href]")]
+        .filter(a => a.protocol === "file:").map(a => a.href),
+    outbound: [...document.querySelectorAll("a[href]")]
+        .filter(a => a.protocol !== "file:").map(a => [a.href, a.rel]),
 })"""
 
 
@@ -91,6 +94,9 @@ def test_every_reachable_page_loads_cleanly(real_site: Path, browser) -> None:
         found = page.evaluate(_INSPECT)
         assert found["h1"] == 1, where
         assert found["broken_images"] == [], where
+        for href, rel in found["outbound"]:  # fix instructions, never followed here
+            assert href.startswith(("https://", "http://")), (where, href)
+            assert rel == "nofollow noopener", (where, href)
         for href in found["links"]:
             assert href.startswith("file://"), (where, href)
             target = _local_file(href)

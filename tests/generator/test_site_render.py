@@ -26,7 +26,7 @@ from generator.charts import TOP_N, clean_label
 from generator.model import Page
 from generator.pages.overview import overview_charts
 from generator.render import write_site, writer
-from support.crawl import local_references, parse_html, site_files
+from support.crawl import local_references, outbound_links, parse_html, site_files
 from support.files import recorded_bars
 from support.site import HOSTILE, build_real_site, sample_pages
 
@@ -125,6 +125,16 @@ def test_no_external_resources_anywhere(any_site: Path) -> None:
         text = asset.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/2000/svg"', "")
         assert "http:" not in text and "https:" not in text and "@import" not in text, asset
         assert "url(" not in text, asset
+
+
+def test_links_to_other_sites_show_where_they_go_and_pass_nothing_on(any_site: Path) -> None:
+    # Fix instructions are the only links out: http(s), the URL as the text, no referrer
+    # rights and no ranking credit given.
+    links = outbound_links(any_site)
+    assert links
+    for html_file, href, rel, text in links:
+        assert href.startswith(("https://", "http://")), (html_file, href)
+        assert text == href and set(rel.split()) == {"nofollow", "noopener"}, (html_file, href)
 
 
 def test_every_relative_link_and_image_exists(any_site: Path) -> None:

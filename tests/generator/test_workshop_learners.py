@@ -145,7 +145,7 @@ def test_fix_links_come_from_the_hook_and_only_http_links_are_kept(
 
     def with_links(*args: Any, **kwargs: Any) -> Any:
         urls = ["https://fix.example/make", "javascript:alert(1)", "http://old.example/make"]
-        return real(*args, help_urls=lambda code: urls, **kwargs)
+        return real(*args[:4], help_urls=lambda code: urls, **kwargs)
 
     monkeypatch.setattr("generator.pages.workshop_pages", with_links)
     site = build(tmp_path)
@@ -153,5 +153,5 @@ def test_fix_links_come_from_the_hook_and_only_http_links_are_kept(
     make = next(row for row in workshop_twin(site)["packages"] if row["name"] == "make")
     assert make["help_urls"] == ["https://fix.example/make", "http://old.example/make"]
     page = next((site / "workshops").glob("2026-11-20-room-*.html")).read_text(encoding="utf-8")
-    assert '<a href="https://fix.example/make" rel="external nofollow noopener">' in page
+    assert '<a href="https://fix.example/make" rel="nofollow noopener">' in page
     assert "javascript:" not in page

@@ -34,3 +34,15 @@ def run_python(
         text=True,
         timeout=timeout,
     )
+
+
+def build_with(root: Path, generator_config: str = "") -> Path:
+    """``generator build`` of ``root/submissions`` into ``root/site`` (returned), with a
+    config of a title and ``generator_config`` (YAML lines of the generator section)."""
+    config = root / "config.yaml"
+    config.write_text(f"generator:\n  title: T\n{generator_config}", encoding="utf-8")
+    site = root / "site"
+    done = run_python("-m", "generator", "build", "--config", str(config),
+                      "--submissions", str(root / "submissions"), "--site", str(site))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return site

@@ -22,7 +22,7 @@ from generator.pages.matrix import matrix_charts
 from generator.pages.overview import overview_charts
 from generator.pages.package import package_charts
 from generator.pages.submit_examples import examples
-from generator.slugs import package_path, workshop_path
+from generator.slugs import slugify, workshop_path
 from generator.synthetic import write_files
 from installdata.config import GeneratorConfig
 from support.files import submission
@@ -49,7 +49,7 @@ def _rate(failing: int, tested: int) -> float | None:
 def _package_row(name: str, tested: int, failing: int) -> dict[str, Any]:
     return {
         "name": name,
-        "href": package_path(name),
+        "href": f"packages/{slugify(name)}.html",  # hand-made names: one page each
         "tested_users": tested,
         "failing_users": failing,
         "failure_rate": _rate(failing, tested),
@@ -281,11 +281,17 @@ def sample_pages(text: str | None = None) -> list[Page]:
                         {"system": systems[2], "users": 4},
                         {"system": systems[1], "users": 1},
                     ],
+                    "chain": [
+                        t("check for build tools (make) failed: some dependencies failed"),
+                        t("check for make failed: could not find 'make' executable for make"),
+                    ],
+                    "help_urls": ["https://www.gnu.org/software/make/"],
                 },
             ]
             if row["failed_attempts"]
             else [],
             "changes": [c for c in changes if c["href"] == row["href"]],
+            "help_urls": ["https://example.org/setup/#make"] if row["failed_attempts"] else [],
         }
         pages.append(
             Page(
@@ -472,7 +478,11 @@ def hostile_submission(text: str, number: int) -> dict[str, Any]:
         },
         successful_installs=[{"name": f"ok {text}", "version": text}],
         failed_installs=[
-            {"name": f"pkg {text}", "version": text, "error_description": f"error {text}"}
+            {
+                "name": f"pkg {text}",
+                "version": text,
+                "error_description": f"error {text}\n  see https://example.org/setup/{text}",
+            }
         ],
     )
 
