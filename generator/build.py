@@ -177,6 +177,7 @@ def build_site(
         min_workshop_participants=config.min_workshop_participants,
         events=config.events,
         collector_url=config.collector_url,
+        install_test=config.install_test is not None,
         package_aliases=config.package_aliases,
         help_urls=config.help_urls,
     )

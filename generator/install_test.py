@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import shlex
 from pathlib import Path
 
 from generator.render.paths import write_file
@@ -86,6 +87,13 @@ def assemble(url: str | None, key: str | None, folder: Path | None = None) -> st
         settings,
     ]
     return "\n".join(header) + "\n\n\n" + "\n\n".join(bodies)
+
+
+def learner_command(workshop: str | None = None) -> str:
+    """The one command a learner runs once the file is downloaded, quoted for a POSIX shell
+    (Git Bash on Windows too): what the submit page and each workshop page show."""
+    command = f"python {TARGET}"
+    return command if workshop is None else f"{command} --workshop {shlex.quote(workshop)}"
 
 
 def write_into(site_dir: Path, config: InstallTestConfig) -> Path:

@@ -39,6 +39,7 @@ def iter_pages(
     min_workshop_participants: int = 1,
     events: Sequence[tuple[str, str]] = (),
     collector_url: str | None = None,
+    install_test: bool = False,
     package_aliases: Mapping[str, str] | None = None,
     help_urls: Mapping[str, str] | None = None,
 ) -> Iterator[Page]:
@@ -102,7 +103,9 @@ def iter_pages(
         periods, rows, by_package, errors, strict=True
     ):
         yield compare_page(facts, period, period_rows, period_breakdowns, period_errors)
-    yield submit_page(collector_url)
+    yield submit_page(collector_url, install_test)
     listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)
-    yield from workshop_pages(facts, everything, error_texts, listed, help.of)
+    yield from workshop_pages(
+        facts, everything, error_texts, listed, help.of, install_test=install_test
+    )

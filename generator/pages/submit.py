@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypedDict
 
+from generator.install_test import TARGET, learner_command
 from generator.model import Page
 from generator.pages.submit_examples import Examples, examples
 from installdata.protocol import EXAMPLE_REQUEST, EXAMPLE_RESPONSE, INSTALLER_PATH, SUBMISSIONS_PATH
@@ -21,6 +22,13 @@ class Endpoint(TypedDict):
     description: str
 
 
+class InstallTest(TypedDict):
+    """The published installation test (docs/install-test.md): where, and how to run it."""
+
+    href: str  # relative to the page
+    command: str
+
+
 class SubmitContext(TypedDict):
     collector_url: str | None  # None: this deployment has not configured it
     endpoints: list[Endpoint]
@@ -28,9 +36,13 @@ class SubmitContext(TypedDict):
     example_request: Mapping[str, object]  # JSON, shown as written
     example_response: Mapping[str, object]
     examples: Examples  # the same body sent from Python, a shell, curl and R
+    install_test: InstallTest | None  # None: the site publishes no installation test
 
 
-def submit_page(collector_url: str | None = None) -> Page[SubmitContext]:
+def submit_page(
+    collector_url: str | None = None, install_test: bool = False
+) -> Page[SubmitContext]:
+    """``install_test``: the build publishes ``install-test.py`` (``generator.install_test``)."""
     endpoints = [
         Endpoint(
             method="POST", path=SUBMISSIONS_PATH, description="Send one installation test result."
@@ -52,5 +64,8 @@ def submit_page(collector_url: str | None = None) -> Page[SubmitContext]:
             "example_request": EXAMPLE_REQUEST,
             "example_response": EXAMPLE_RESPONSE,
             "examples": examples(collector_url),
+            "install_test": InstallTest(href=TARGET, command=learner_command())
+            if install_test
+            else None,
         },
     )

@@ -16,6 +16,7 @@ import numpy as np
 from generator.coding import cells_by_count, pair_counts, rows_by_code
 from generator.error_groups import Errors, message_groups
 from generator.facts import Facts, View, dimension_cells
+from generator.install_test import learner_command
 from generator.model import Page
 from generator.pages.learners import Learner, workshop_learners
 from generator.pages.workshop_systems import SystemCount, failing_by_system
@@ -57,6 +58,7 @@ class WorkshopContext(TypedDict):
     systems: list[ParticipantsBySystem]  # most participants first
     python_versions: list[ParticipantsByPython]  # in version order
     learners: list[Learner]  # one per participant, anonymous (generator/pages/learners.py)
+    install_command: str | None  # what its learners run (None: no installation test published)
 
 
 HelpUrls = Callable[[int], list[str]]
@@ -73,9 +75,11 @@ def workshop_pages(
     errors: Errors,
     listed: dict[int, WorkshopRow],
     help_urls: HelpUrls = no_help_urls,
+    install_test: bool = False,
 ) -> list[Page[WorkshopContext]]:
     """A page for each ``listed`` workshop (its code -> its row of the index); ``help_urls``
-    gives each failing package its fix links."""
+    gives each failing package its fix links; ``install_test``: the site publishes
+    ``install-test.py``, so each page says how its learners run it."""
     people = view.latest  # one row per person: their latest attempt
     packages = _workshop_packages(facts, view, errors, help_urls)
     systems: dict[int, list[ParticipantsBySystem]] = _participants_by(facts, people, "system")
@@ -106,6 +110,7 @@ def workshop_pages(
             "systems": systems.get(code, []),
             "python_versions": pythons.get(code, []),
             "learners": participants,
+            "install_command": learner_command(row["name"]) if install_test else None,
         }
         pages.append(
             Page(path=row["href"], template="workshop.html", title=row["name"], context=context)

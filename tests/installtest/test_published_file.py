@@ -141,7 +141,7 @@ def test_colour_only_on_a_terminal_without_no_color(published: Any) -> None:
 
 
 def test_the_site_publishes_it_only_when_configured(tmp_path: Path) -> None:
-    write_submission(tmp_path / "submissions")
+    write_submission(tmp_path / "submissions", workshop_id="2026-11-room-7")
     with_it = InstallTestConfig(url="https://results.example.org", key="spring-2026")
     for name, install_test in (("with", with_it), ("without", None)):
         site = tmp_path / name
@@ -151,6 +151,11 @@ def test_the_site_publishes_it_only_when_configured(tmp_path: Path) -> None:
         assert build_site(config) == 0
         published = site / "install-test.py"
         assert published.exists() == (install_test is not None)
+        submit = (site / "submit.html").read_text(encoding="utf-8")
+        (workshop,) = (site / "workshops").glob("2026-*.html")
+        assert ('href="install-test.py"' in submit) == (install_test is not None), name
+        shown = "<code>python install-test.py --workshop 2026-11-room-7</code>"
+        assert (shown in workshop.read_text(encoding="utf-8")) == (install_test is not None)
     text = (tmp_path / "with" / "install-test.py").read_text(encoding="utf-8")
     assert text == assemble("https://results.example.org", "spring-2026")
     assert "COLLECTOR_URL: str | None = 'https://results.example.org'" in text
