@@ -130,6 +130,9 @@ def _fresh_folder(workdir: Path) -> None:
     (workdir / MARKER).write_text("python -m generator.demo wipes this folder on every run\n")
 
 
+DEMO_COLLECTOR_URL = "http://127.0.0.1:8080"  # the collector's default port
+
+
 def _write_config(workdir: Path, site_dir: Path, key: str) -> Path:
     config = {
         "collector": {
@@ -146,6 +149,10 @@ def _write_config(workdir: Path, site_dir: Path, key: str) -> Path:
             # The day the synthetic regression starts (generator/synthetic/machines.py), so
             # the demo's event has a before/after comparison with something to show.
             "events": {_regression_day(): f"{REGRESSION_PACKAGE} {REGRESSION_VERSION} released"},
+            # Where `python -m collector serve --config .demo/config.yaml` listens afterwards,
+            # so the demo site's submit page and installation test point at it.
+            "collector_url": DEMO_COLLECTOR_URL,
+            "install_test": {"url": DEMO_COLLECTOR_URL, "key": key},
         },
     }
     path = workdir / "config.yaml"

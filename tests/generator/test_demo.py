@@ -66,6 +66,9 @@ def test_demo_posts_builds_and_stops_the_collector(tmp_path, capsys, started) ->
     assert live and all(name[:10] > today for name in live)
     past = {r["user_system_info"].get("workshop_id") for r in stored if r not in posted}
     assert any(name and name[:10] < today for name in past)
+    # the demo site publishes the installation test, pointed at the demo's collector
+    published = (site / "install-test.py").read_text(encoding="utf-8")
+    assert "COLLECTOR_URL: str | None = 'http://127.0.0.1:8080'" in published
 
     # repeatable: a second run wipes the first one's data instead of adding to it
     summary = demo.run_demo(workdir, site, people=3, history=5)
