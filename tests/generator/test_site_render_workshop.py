@@ -61,6 +61,7 @@ def _workshop(packages: int) -> Page:
                 {"python_version": "3.12", "participants": 6, "participants_failing": 1},
                 {"python_version": None, "participants": 1, "participants_failing": 0},
             ][: 2 if packages else 0],
+            "install_command": None,
             "learners": [
                 {
                     "learner": 1,

@@ -347,6 +347,7 @@ def sample_pages(text: str | None = None) -> list[Page]:
                 }
                 for r in package_rows
             ],
+            "install_command": None,  # the sample site publishes no install-test.py
             "participants_fixed": 1,
             "learners": [
                 {
@@ -443,6 +444,7 @@ def sample_pages(text: str | None = None) -> list[Page]:
                 "schema_href": None,
                 "collector_url": "https://results.example.com",
                 "examples": examples("https://results.example.com"),
+                "install_test": None,
                 "example_request": {
                     "user_system_info": {"system": "Linux", "python_version": "3.11.6"},
                     "successful_installs": [{"name": "Git (git)", "version": "2.39.2"}],
