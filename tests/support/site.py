@@ -324,48 +324,52 @@ def sample_pages(text: str | None = None) -> list[Page]:
         )
     )
     for row in workshop_rows:
-        context = {k: v for k, v in row.items() if k != "href"} | {
-            "packages": [
-                {
-                    "name": r["name"],
-                    "href": r["href"],
-                    "failing_participants": r["failing_users"],
-                    "tested_participants": r["tested_users"],
-                    "top_error": t("could not find '<name>' executable")
-                    if r["failing_users"]
-                    else None,
-                    "top_error_example": t("could not find 'make' executable")
-                    if r["failing_users"]
-                    else None,
-                    "by_system": [
-                        {"system": s, "failing_participants": 1, "tested_participants": 5}
-                        for s in systems
-                    ],
-                    "help_urls": [f"https://example.com/{r['href']}"]
-                    if r is package_rows[0]
-                    else [],
-                }
-                for r in package_rows
-            ],
-            "install_command": None,  # the sample site publishes no install-test.py
-            "participants_fixed": 1,
-            "learners": [
-                {
-                    "learner": n + 1,
-                    "system": s,
-                    "python_version": pythons[0],
-                    "failing": [r["name"] for r in package_rows[: n + 1]],
-                    "fixed": [package_rows[-1]["name"]] if n == 0 else [],
-                }
-                for n, s in enumerate(systems)
-            ],
-            "systems": [
-                {"system": s, "participants": 5, "participants_failing": 2} for s in systems
-            ],
-            "python_versions": [
-                {"python_version": p, "participants": 8, "participants_failing": 3} for p in pythons
-            ],
-        }
+        context = (
+            {k: v for k, v in row.items() if k != "href"}
+            | {
+                "packages": [
+                    {
+                        "name": r["name"],
+                        "href": r["href"],
+                        "failing_participants": r["failing_users"],
+                        "tested_participants": r["tested_users"],
+                        "top_error": t("could not find '<name>' executable")
+                        if r["failing_users"]
+                        else None,
+                        "top_error_example": t("could not find 'make' executable")
+                        if r["failing_users"]
+                        else None,
+                        "by_system": [
+                            {"system": s, "failing_participants": 1, "tested_participants": 5}
+                            for s in systems
+                        ],
+                        "help_urls": [f"https://example.com/{r['href']}"]
+                        if r is package_rows[0]
+                        else [],
+                    }
+                    for r in package_rows
+                ],
+                "install_command": None,  # the sample site publishes no install-test.py
+                "participants_fixed": 1,
+                "learners": [
+                    {
+                        "learner": n + 1,
+                        "system": s,
+                        "python_version": pythons[0],
+                        "failing": [r["name"] for r in package_rows[: n + 1]],
+                        "fixed": [package_rows[-1]["name"]] if n == 0 else [],
+                    }
+                    for n, s in enumerate(systems)
+                ],
+                "systems": [
+                    {"system": s, "participants": 5, "participants_failing": 2} for s in systems
+                ],
+                "python_versions": [
+                    {"python_version": p, "participants": 8, "participants_failing": 3}
+                    for p in pythons
+                ],
+            }
+        )
         pages.append(Page(row["href"], "workshop.html", f"Workshop: {row['name']}", context))
 
     def matrix_rows(columns: list[str]) -> list[dict[str, Any]]:
