@@ -78,7 +78,7 @@ def iter_pages(
     by_package = [breakdowns(facts, period.view) for period in periods]
     for period, period_rows, period_breakdowns in zip(periods, rows, by_package, strict=True):
         yield matrix_page(facts, period, period_rows, period_breakdowns)
-    help = fix_links(facts, error_texts, help_urls or {})
+    fixes = fix_links(facts, error_texts, help_urls or {})
     errors = [error_groups(facts, period.view, error_texts) for period in periods]
     dates = version_dates(facts)
     names = [row["name"] for row in rows[0]]
@@ -96,7 +96,7 @@ def iter_pages(
             period_errors,
             dates,
             changes,
-            help,
+            fixes,
         )
     yield packages_index_page(rows[0])
     for period, period_rows, period_breakdowns, period_errors in zip(
@@ -107,5 +107,5 @@ def iter_pages(
     listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)
     yield from workshop_pages(
-        facts, everything, error_texts, listed, help.of, install_test=install_test
+        facts, everything, error_texts, listed, fixes.of, install_test=install_test
     )
