@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from generator.charts.labels import percent
-from generator.coding import UNKNOWN, combined, distinct_pairs
+from generator.coding import combined, distinct_pairs, is_known_version
 from generator.error_groups import Errors
-from generator.facts import Facts, View, make_view
+from generator.facts import Facts, make_view, people_by_package
 from generator.model import Feed, FeedEntry
 from generator.significance import clearly_higher
 from generator.slugs import package_path
@@ -74,15 +74,6 @@ def anchor_of(facts: Facts, now_ns: int) -> int | None:
     return min(int(facts.received.max()), now_ns)
 
 
-def people_counts(facts: Facts, view: View) -> tuple[np.ndarray, np.ndarray]:
-    """Per package code: people whose latest attempt in ``view`` tested it, and failed it."""
-    n = len(facts.packages)
-    return (
-        np.bincount(facts.package[view.entry_latest], minlength=n),
-        np.bincount(facts.failure_package[view.failure_latest], minlength=n),
-    )
-
-
 def recent_changes(facts: Facts, errors: Errors, anchor_ns: int | None) -> list[Found]:
     """Every change of the recent period, newest first (then by kind, package, detail)."""
     if anchor_ns is None:
@@ -127,8 +118,8 @@ def _rising(facts: Facts, anchor_ns: int) -> list[Found]:
     a day.
     """
     start = anchor_ns - WINDOW_DAYS * DAY_NS
-    tested, failing = people_counts(facts, make_view(facts, start, anchor_ns + 1))
-    tested_before, failing_before = people_counts(
+    tested, failing = people_by_package(facts, make_view(facts, start, anchor_ns + 1))
+    tested_before, failing_before = people_by_package(
         facts, make_view(facts, start - BEFORE_DAYS * DAY_NS, start)
     )
     day = datetime.fromtimestamp(anchor_ns // 10**9, timezone.utc).date()
@@ -184,7 +175,7 @@ def _new_failing_versions(facts: Facts, start: int, anchor_ns: int) -> list[Foun
     """Versions first seen since ``start`` that clearly fail more people (latest attempts in
     the recent period) than the package's other known versions do."""
     n_versions = len(facts.versions)
-    known = np.array([label.strip().lower() != UNKNOWN for label in facts.versions], dtype=bool)
+    known = np.array([is_known_version(label) for label in facts.versions], dtype=bool)
     key = combined(facts.package, facts.version, n_versions)
     first_seen = pd.Series(facts.received[facts.sub]).groupby(key).min()
     new = first_seen[(first_seen >= start).to_numpy() & known[first_seen.index % n_versions]]

@@ -24,6 +24,11 @@ UNKNOWN = "unknown"
 """The label of a missing or empty value."""
 
 
+def is_known_version(label: str) -> bool:
+    """Failed installs rarely know their version: "unknown" says nothing about versions."""
+    return label.strip().lower() != UNKNOWN
+
+
 def rate(part: int, whole: int) -> float | None:
     """A share in [0, 1] rounded to 4 places; None when there is nothing to divide by."""
     return round(float(part) / float(whole), 4) if whole else None

@@ -17,9 +17,9 @@ from typing import Literal, TypedDict
 import numpy as np
 import pandas as pd
 
-from generator.changes import DAY_NS, people_counts
+from generator.changes import DAY_NS
 from generator.coding import rate
-from generator.facts import Facts, make_view
+from generator.facts import Facts, make_view, people_by_package, people_in
 from generator.significance import MIN_PEOPLE, clearly_higher
 from generator.slugs import package_path
 
@@ -80,10 +80,10 @@ def event_comparisons(
         at = pd.Timestamp(date.fromisoformat(day), tz="UTC").value
         before = make_view(facts, at - EVENT_DAYS * DAY_NS, at)
         after = make_view(facts, at, min(at + EVENT_DAYS * DAY_NS, until or at + 1))
-        people_before, failing_before = _people(facts, before.latest)
-        people_after, failing_after = _people(facts, after.latest)
-        tested_b, failing_b = people_counts(facts, before)
-        tested_a, failing_a = people_counts(facts, after)
+        people_before, failing_before = people_in(facts, before)
+        people_after, failing_after = people_in(facts, after)
+        tested_b, failing_b = people_by_package(facts, before)
+        tested_a, failing_a = people_by_package(facts, after)
         verdicts = _verdicts(failing_a, tested_a, failing_b, tested_b)
         (overall,) = _verdicts(
             *(
@@ -123,7 +123,3 @@ def event_comparisons(
             )
         )
     return result
-
-
-def _people(facts: Facts, latest: np.ndarray) -> tuple[int, int]:
-    return int(latest.sum()), int((latest & facts.failing).sum())

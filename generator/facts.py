@@ -265,18 +265,33 @@ def package_codes(facts: Facts) -> dict[str, int]:
     return {label: code for code, label in enumerate(facts.packages.labels)}
 
 
+def people_in(facts: Facts, view: View) -> tuple[int, int]:
+    """People in ``view`` (one latest attempt each), and how many of them fail something."""
+    return int(view.latest.sum()), int((view.latest & facts.failing).sum())
+
+
+def people_by_package(facts: Facts, view: View) -> tuple[np.ndarray, np.ndarray]:
+    """Per package code: people whose latest attempt in ``view`` tested it, and failed it."""
+    n = len(facts.packages)
+    return (
+        np.bincount(facts.package[view.entry_latest], minlength=n),
+        np.bincount(facts.failure_package[view.failure_latest], minlength=n),
+    )
+
+
 def _package_counts(facts: Facts, view: View) -> pd.DataFrame:
     """Per package code: tested/failing users (latest), failing users and attempts (all)."""
     n = len(facts.packages)
     failures = view.failure_in_window
     failed_package = facts.failure_package[failures]
+    tested, failing = people_by_package(facts, view)
     _, failing_packages = distinct_pairs(
         facts.person[facts.failure_sub[failures]], failed_package, n
     )
     return pd.DataFrame(
         {
-            "tested_users": np.bincount(facts.package[view.entry_latest], minlength=n),
-            "failing_users": np.bincount(facts.failure_package[view.failure_latest], minlength=n),
+            "tested_users": tested,
+            "failing_users": failing,
             "failing_users_all_attempts": np.bincount(failing_packages, minlength=n),
             "attempts": np.bincount(facts.package[view.entry_in_window], minlength=n),
             "failed_attempts": np.bincount(failed_package, minlength=n),

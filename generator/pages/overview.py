@@ -24,9 +24,9 @@ from generator.charts import (
     part_of_whole,
     percent,
 )
-from generator.coding import UNKNOWN, combined, distinct_pairs, rate, version_key
+from generator.coding import combined, distinct_pairs, is_known_version, rate, version_key
 from generator.events import EventComparison
-from generator.facts import IN_VERSION_ORDER, Facts, PackageRow, View, without_href
+from generator.facts import IN_VERSION_ORDER, Facts, PackageRow, View, people_in, without_href
 from generator.model import Feed, Page
 from generator.periods import Period, WindowLink, period_links
 from generator.slugs import package_path, period_path
@@ -112,8 +112,7 @@ def overview_page(
     """The overview of one period; ``rows`` are its ``package_rows``; ``feed`` (the changes
     as Atom) is written beside it."""
     view, window_days = period.view, period.days
-    users = int(view.latest.sum())
-    failing_users = int((view.latest & facts.failing).sum())
+    users, failing_users = people_in(facts, view)
     versions = _failing_versions(facts, view, window_days)
     before = period.previous
     context: OverviewContext = {
@@ -132,13 +131,14 @@ def overview_page(
         if before is None
         else compared(
             period,
-            int(before.latest.sum()),
-            int((before.latest & facts.failing).sum()),
+            *people_in(facts, before),
             rate(failing_users, users),
         ),
         "failing_packages": [row for row in rows if row["failing_users"]],
         "failing_package_versions": versions[:TOP_VERSIONS],
-        "failing_known_versions": [row for row in versions if _known_version(row)][:TOP_VERSIONS],
+        "failing_known_versions": [row for row in versions if is_known_version(row["version"])][
+            :TOP_VERSIONS
+        ],
         "users_by_system": [
             UsersBySystem(
                 system=value, users=people, users_with_failures=failing, failure_rate=share
@@ -236,11 +236,6 @@ def _failing_versions(facts: Facts, view: View, days: int | None) -> list[Versio
         )
     rows.sort(key=lambda row: (-row["failing_users"], row["name"], row["version"]))
     return rows
-
-
-def _known_version(row: VersionRow) -> bool:
-    """Failed installs rarely know their version: "unknown" rows say nothing about versions."""
-    return row["version"].strip().lower() != UNKNOWN
 
 
 def _workshop_count(facts: Facts, view: View) -> int:
