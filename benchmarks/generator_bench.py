@@ -93,6 +93,7 @@ def stages(root: Path, site: Path) -> dict[str, float]:
     """The pipeline in-process, stage by stage (same code the command runs)."""
     import pandas as pd
 
+    from generator.model import pages_of
     from generator.pages import iter_pages
     from generator.publish import publish_site
     from generator.render import write_site
@@ -113,12 +114,14 @@ def stages(root: Path, site: Path) -> dict[str, float]:
     people = assign_people(loaded.submissions)
     lap("people")
     pages = list(
-        iter_pages(
-            people,
-            loaded.results,
-            now=pd.Timestamp("2026-11-18T11:06:40Z"),
-            generated_at="2026-11-18T11:06:40Z",
-            title="Benchmark",
+        pages_of(
+            iter_pages(
+                people,
+                loaded.results,
+                now=pd.Timestamp("2026-11-18T11:06:40Z"),
+                generated_at="2026-11-18T11:06:40Z",
+                title="Benchmark",
+            )
         )
     )
     lap("aggregate")

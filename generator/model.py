@@ -9,7 +9,7 @@ says which.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic
 
@@ -42,6 +42,34 @@ class Page(Generic[Context]):
     tables: Mapping[str, Sequence[Mapping[str, object]]] = field(default_factory=dict)
     charts: Sequence[Chart] = ()
     feed: Feed | None = None
+
+
+@dataclass(frozen=True)
+class PageBatch:
+    """Many pages of one kind, handed over as the recipe that builds them, not as pages.
+
+    A site has thousands of workshop pages, each cheap to build and to render: pickling each
+    built page to a worker process would cost as much as building it there, and building them
+    all in the aggregating process would leave the other cores waiting. So a batch names its
+    ``paths`` (each page's, known in advance, so that every file is claimed before any is
+    written) and ``build(share, shares)``, which builds one share of the pages (every
+    ``shares``-th, from the ``share``-th): the renderer forks workers that inherit the batch
+    (nothing is pickled) and builds and writes one share in each, or builds them all here
+    (``pages_of``). A batch's pages have no tables, charts or feed: their JSON twin is their
+    data. ``build`` must give the same page, whatever the shares.
+    """
+
+    paths: tuple[str, ...]
+    build: Callable[[int, int], Iterable[Page]]
+
+
+def pages_of(items: Iterable[Page | PageBatch]) -> Iterator[Page]:
+    """Every page of ``items``, batches built here, in this process."""
+    for item in items:
+        if isinstance(item, PageBatch):
+            yield from item.build(0, 1)
+        else:
+            yield item
 
 
 @dataclass(frozen=True)

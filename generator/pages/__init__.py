@@ -17,14 +17,14 @@ from generator.error_groups import error_entries, error_groups
 from generator.events import event_comparisons
 from generator.facts import breakdowns, collect_facts, package_rows
 from generator.help_urls import help_urls as fix_links
-from generator.model import Page
+from generator.model import Page, PageBatch
 from generator.pages.compare import compare_page
 from generator.pages.matrix import matrix_page
 from generator.pages.overview import News, overview_page
 from generator.pages.package import package_pages, version_dates
 from generator.pages.packages import packages_index_page
 from generator.pages.submit import submit_page
-from generator.pages.workshop import workshop_pages
+from generator.pages.workshop import workshop_batch
 from generator.pages.workshops import workshop_rows, workshops_index_page
 from generator.periods import make_periods
 
@@ -42,18 +42,18 @@ def iter_pages(
     install_test: bool = False,
     package_aliases: Mapping[str, str] | None = None,
     help_urls: Mapping[str, str] | None = None,
-) -> Iterator[Page]:
+) -> Iterator[Page | PageBatch]:
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent periods.
 
     The overview, the package pages, the matrix and compare exist for all time and for each
     recent period (``generator.periods``). The order keeps a renderer that works alongside
     busy: the pages with charts come first (overviews, matrices, packages: drawing is the
-    slow part), and the thousands of chartless workshop pages last, small tasks that end the
-    work evenly. Each kind of page is computed together (the package and workshop pages as
-    one list each), then handed over page by page. The tables are read only before the first
-    page comes. ``events``: the (date,
-    label) pairs of ``generator.events``; ``package_aliases`` and ``help_urls`` are the
-    config's (which names mean one package; fix instructions).
+    slow part), and the thousands of chartless workshop pages last, as one ``PageBatch``
+    that the render workers build themselves (``generator.model.pages_of`` builds it here).
+    The package pages are computed together, as one list, then handed over page by page.
+    The tables are read only before the first page comes. ``events``: the (date, label)
+    pairs of ``generator.events``; ``package_aliases`` and ``help_urls`` are the config's
+    (which names mean one package; fix instructions).
     """
     facts = collect_facts(people, results, now, package_aliases)
     del people, results  # everything below reads the facts: let the tables go (memory)
@@ -106,6 +106,6 @@ def iter_pages(
     yield submit_page(collector_url, install_test)
     listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)
-    yield from workshop_pages(
+    yield workshop_batch(
         facts, everything, error_texts, listed, fixes.of, install_test=install_test
     )

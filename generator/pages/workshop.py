@@ -17,7 +17,7 @@ from generator.coding import cells_by_count, pair_counts, rows_by_code
 from generator.error_groups import Errors, message_groups
 from generator.facts import Facts, View, dimension_cells
 from generator.install_test import learner_command
-from generator.model import Page
+from generator.model import Page, PageBatch
 from generator.pages.learners import Learner, workshop_learners
 from generator.pages.workshop_systems import SystemCount, failing_by_system
 from generator.pages.workshops import WorkshopRow
@@ -67,6 +67,25 @@ HelpUrls = Callable[[int], list[str]]
 
 def no_help_urls(package: int) -> list[str]:
     return []
+
+
+def workshop_batch(
+    facts: Facts,
+    view: View,
+    errors: Errors,
+    listed: dict[int, WorkshopRow],
+    help_urls: HelpUrls = no_help_urls,
+    install_test: bool = False,
+) -> PageBatch:
+    """The ``workshop_pages`` of ``listed`` as a batch, built where they are rendered
+    (``generator.model.PageBatch``): a share is every ``shares``-th listed workshop."""
+    codes = list(listed)
+
+    def share(index: int, shares: int) -> list[Page[WorkshopContext]]:
+        mine = {code: listed[code] for code in codes[index::shares]}
+        return workshop_pages(facts, view, errors, mine, help_urls, install_test)
+
+    return PageBatch(paths=tuple(row["href"] for row in listed.values()), build=share)
 
 
 def workshop_pages(

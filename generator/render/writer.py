@@ -3,26 +3,26 @@
 For every page this writes the HTML (``templates/<page.template>``), its JSON twin (the
 context, so the public API and the HTML never disagree), a CSV per table and an SVG per chart,
 all beside the page; then the shared ``assets/`` and the collector's JSON Schema. What files a
-page becomes is decided (and the paths checked) before any of them is written: ``_plan``.
+page becomes is decided (and the paths checked) before any of them is written: ``_plan``, and
+``_claim_batch`` for the pages of a ``PageBatch``, which the workers build themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generator.charts import Chart
 from generator.charts import warm_up as warm_up_charts
-from generator.model import Page
+from generator.model import Page, PageBatch
 from generator.render.feed import atom_bytes
 from generator.render.formats import csv_bytes, json_bytes, printable
 from generator.render.paths import Targets, check_table_name, write_file
 from generator.render.templates import environment, navigation, root_of
-from installdata.parallel import Workers
+from installdata.parallel import Workers, cores
 from installdata.progress import Progress
 from installdata.record import SCHEMA
 
@@ -54,7 +54,7 @@ class Written(NamedTuple):
 
 
 def write_site(
-    pages: Iterable[Page],
+    pages: Iterable[Page | PageBatch],
     out_dir: Path,
     *,
     title: str,
@@ -65,7 +65,8 @@ def write_site(
 
     ``pages`` may be a generator that is still computing later pages: each page is written (or
     handed to a worker process) as soon as it arrives, so a big site renders while it is
-    being aggregated. ``progress``: show a bar of pages written on stderr.
+    being aggregated; each ``PageBatch`` is built and written at the end, by workers forked
+    for it (see ``_Writer``). ``progress``: show a bar of pages written on stderr.
 
     Raises ``ValueError`` for a page path that is absolute, contains ``..``, is not ``.html``
     or would land outside ``out_dir``, and for two pages that would write the same file; both
@@ -75,8 +76,11 @@ def write_site(
     out_dir.mkdir(parents=True, exist_ok=True)
     with _Writer(_Job(title, generated_at), progress=progress) as writer:
         targets = Targets(out_dir)
-        for page in pages:
-            writer.add(_plan(targets, page))
+        for item in pages:
+            if isinstance(item, PageBatch):
+                writer.add_batch(_claim_batch(targets, item))
+            else:
+                writer.add(_plan(targets, item))
         assets: list[tuple[Path, Traversable]] = [
             (out_dir / "assets" / asset.name, asset)
             for asset in sorted(STATIC_DIR.iterdir())
@@ -148,6 +152,34 @@ def _plan(targets: Targets, page: Page) -> _Plan:
     return plan
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """A ``PageBatch`` whose pages' files are claimed: each page path -> its HTML file."""
+
+    batch: PageBatch
+    targets: dict[str, Path]
+
+    def plan(self, page: Page) -> _Plan:
+        """The plan of a page the batch built; ``ValueError`` if it is not what it announced."""
+        target = self.targets.get(page.path)
+        if target is None:
+            raise ValueError(f"a page batch built a page it did not announce: {page.path!r}")
+        if page.tables or page.charts or page.feed is not None:
+            raise ValueError(f"a page of a batch has tables, charts or a feed: {page.path!r}")
+        return _Plan(page=page, target=target, csvs={}, charts=[])
+
+
+def _claim_batch(targets: Targets, batch: PageBatch) -> _Batch:
+    """Check and claim every file of ``batch``'s pages (HTML and JSON twin), as ``_plan``."""
+    files = {path: targets.of(path) for path in batch.paths}
+    if len(files) < len(batch.paths):
+        raise ValueError("a page batch announces one page path twice")
+    targets.claim(
+        [file for target in files.values() for file in (target.with_suffix(".json"), target)]
+    )
+    return _Batch(batch, files)
+
+
 def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
     """One page's CSVs, JSON twin and HTML (its charts are separate tasks)."""
     page, stem = plan.page, plan.target.stem
@@ -181,7 +213,8 @@ def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
 # --- writing: in this process, or spread over worker processes ------------------------------
 
 Task = tuple[str, Any]
-"""``("pages", [plan, ...])`` renders those pages; ``("chart", (path, chart))`` draws one."""
+"""``("pages", [plan, ...])`` renders those pages; ``("chart", (path, chart))`` draws one;
+``("share", (share, shares))`` builds and renders that share of the worker's ``_Batch``."""
 
 
 @dataclass(frozen=True)
@@ -190,15 +223,21 @@ class _Job:
 
     title: str
     generated_at: str
+    batch: _Batch | None = None  # set in the workers forked for one batch
 
-    def run(self, task: Task) -> None:
+    def run(self, task: Task) -> int:
+        """Do ``task``; return the pages it wrote."""
         kind, data = task
         if kind == "chart":
             path, chart = data
             write_file(path, chart.svg())
-            return
+            return 0
+        if kind == "share":
+            assert self.batch is not None, "share tasks go to the workers of a batch"
+            data = [self.batch.plan(page) for page in self.batch.batch.build(*data)]
         for plan in data:
             _write_page(plan, title=self.title, generated_at=self.generated_at)
+        return len(data)
 
 
 class _Writer:
@@ -211,6 +250,10 @@ class _Writer:
     when ``MAX_QUEUED`` tasks are waiting, the caller waits for the oldest.
     Workers are forked, so they inherit the compiled templates and loaded matplotlib (see
     ``prepare``). Both ways run the same code and write the same bytes.
+
+    A ``PageBatch`` waits for ``finish``: then, once every page before it is written, fresh
+    workers are forked for it, which inherit it (and the tables it builds from) instead of
+    receiving pickled pages, and each builds and writes one share of its pages.
     """
 
     def __init__(self, job: _Job, *, progress: bool) -> None:
@@ -218,12 +261,17 @@ class _Writer:
         self.show_progress = progress
         self.progress = Progress()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
+        self.batches: list[_Batch] = []
         self.work = 0
         self.pages = 0
-        self.workers: Workers[Task, None] = Workers(
+        self.workers = self._pool(job, in_flight=MAX_QUEUED)
+
+    @staticmethod
+    def _pool(job: _Job, in_flight: int | None = None) -> Workers[Task, int]:
+        return Workers(
             _run_task,
             start_from=PARALLEL_FROM,
-            in_flight=MAX_QUEUED,
+            in_flight=in_flight,
             initializer=_adopt,
             initargs=(job,),
         )
@@ -243,35 +291,51 @@ class _Writer:
         if self.workers.started(self.work):
             self._submit(final=False)
 
+    def add_batch(self, batch: _Batch) -> None:
+        self.pages += len(batch.targets)
+        self.work += len(batch.targets)
+        self.batches.append(batch)
+
     def finish(self) -> None:
-        """Write whatever is still waiting, and wait for the workers."""
-        if not self.workers.running:
+        """Write whatever is still waiting, then the batches, and wait for the workers."""
+        if not self.workers.running and not self.workers.started(self.work):
             self._show_progress()
             for task in _slices(self.waiting, final=True)[0]:
-                self.job.run(task)
-                self.progress.advance(_pages_in(task))
-        else:
-            self._submit(final=True)
-            for _ in self.workers.results():  # re-raises a worker's exception here
-                pass
+                self.progress.advance(self.job.run(task))
+            for batch in self.batches:
+                self.progress.advance(replace(self.job, batch=batch).run(("share", (0, 1))))
+            return
+        self._submit(final=True)
+        self._wait()
+        for batch in self.batches:  # each with workers of its own, forked once it is here
+            self.workers.close()
+            self.workers = self._pool(replace(self.job, batch=batch))
+            self.workers.started(self.work)  # the same decision as for the pages before
+            shares = max(1, min(cores(), len(batch.targets)))
+            for share in range(shares):
+                self._submit_task(("share", (share, shares)))
+            self._wait()
+
+    def _wait(self) -> None:
+        for _ in self.workers.results():  # re-raises a worker's exception here
+            pass
 
     def _submit(self, *, final: bool) -> None:
         ready, self.waiting = _slices(self.waiting, final=final)
         for task in ready:
-            future = self.workers.submit(task)  # the first submit forks the workers
-            future.add_done_callback(partial(self._task_done, _pages_in(task)))
-            self._show_progress()  # after the first submit (the fork): no bar thread is forked
+            self._submit_task(task)
 
-    def _task_done(self, pages: int, _: Future[None]) -> None:
-        self.progress.advance(pages)  # runs on the pool's result thread
+    def _submit_task(self, task: Task) -> None:
+        future = self.workers.submit(task)  # the first submit forks the workers
+        future.add_done_callback(self._task_done)
+        self._show_progress()  # after the first submit (the fork): no bar thread is forked
+
+    def _task_done(self, future: Future[int]) -> None:
+        if future.exception() is None:  # runs on the pool's result thread
+            self.progress.advance(future.result())
 
     def _show_progress(self) -> None:
         self.progress.show(self.show_progress, desc="writing", unit=" pages")
-
-
-def _pages_in(task: Task) -> int:
-    kind, data = task
-    return len(data) if kind == "pages" else 0
 
 
 def _slices(tasks: list[Task], *, final: bool) -> tuple[list[Task], list[Task]]:
@@ -298,6 +362,6 @@ def _adopt(job: _Job) -> None:
     _worker_job = job
 
 
-def _run_task(task: Task) -> None:
+def _run_task(task: Task) -> int:
     assert _worker_job is not None, "_adopt runs first in every worker"
-    _worker_job.run(task)
+    return _worker_job.run(task)

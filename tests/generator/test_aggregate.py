@@ -11,7 +11,7 @@ import pytest
 
 from generator import messages
 from generator.charts import Bars, HeatMap, WeeklyBars, WeeklyRate
-from generator.model import Page
+from generator.model import Page, PageBatch, pages_of
 from generator.pages import iter_pages
 from generator.slugs import package_path
 from installdata.load import load_submissions
@@ -31,7 +31,7 @@ def pages_for(root: Path, min_workshop_participants: int = 1) -> dict[str, Page]
         title="Results",
         min_workshop_participants=min_workshop_participants,
     )
-    return {page.path: page for page in pages}
+    return {page.path: page for page in pages_of(pages)}
 
 
 def days_ago(days: int) -> str:
@@ -501,23 +501,27 @@ def test_contexts_are_json_with_plain_ints_and_rounded_float_rates(tmp_path: Pat
     assert share == 0.3333 and type(share) is float
 
 
-def test_iter_pages_gives_the_chart_pages_first_and_the_workshop_pages_last(
+def test_iter_pages_gives_the_chart_pages_first_and_the_workshop_pages_last_as_a_batch(
     tmp_path: Path,
 ) -> None:
     write_submission(tmp_path, user_id="a", workshop_id="ws-1", failed=["make"])
     write_submission(tmp_path, user_id="b", workshop_id="ws-2")
+    write_submission(tmp_path, user_id="c", workshop_id="ws-3")
     loaded = load_submissions(tmp_path)
     people = assign_people(loaded.submissions)
 
-    pages = list(iter_pages(people, loaded.results, now=NOW, generated_at="x", title="T"))
+    items = list(iter_pages(people, loaded.results, now=NOW, generated_at="x", title="T"))
 
-    templates = [page.template for page in pages]
-    last_chart_page = max(
-        number
-        for number, template in enumerate(templates)
-        if template in ("overview.html", "package.html", "matrix.html")
-    )
-    assert templates.index("workshop.html") > last_chart_page
+    *pages, batch = items
+    assert all(isinstance(page, Page) for page in pages)
+    assert "workshop.html" not in [page.template for page in pages]  # type: ignore[union-attr]
+    assert isinstance(batch, PageBatch) and len(batch.paths) == 3
+    whole = list(batch.build(0, 1))
+    assert [page.path for page in whole] == list(batch.paths)
+    assert {page.template for page in whole} == {"workshop.html"}
+    # Any split into shares builds the same pages, each once.
+    shares = [page for share in range(2) for page in batch.build(share, 2)]
+    assert sorted(shares, key=lambda page: page.path) == sorted(whole, key=lambda page: page.path)
 
 
 def test_each_page_builder_decides_the_charts_of_its_pages(tmp_path: Path) -> None:

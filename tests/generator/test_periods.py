@@ -14,7 +14,7 @@ import pytest
 from generator.build import build_site
 from generator.change import change_points
 from generator.intervals import wilson
-from generator.model import Page
+from generator.model import Page, pages_of
 from generator.pages import iter_pages
 from generator.slugs import package_path
 from installdata.config import GeneratorConfig
@@ -30,7 +30,7 @@ def pages_for(root: Path) -> dict[str, Page]:
     loaded = load_submissions(root)
     people = assign_people(loaded.submissions)
     pages = iter_pages(people, loaded.results, now=NOW, generated_at="-", title="Results")
-    return {page.path: page for page in pages}
+    return {page.path: page for page in pages_of(pages)}
 
 
 def days_ago(days: int) -> str:

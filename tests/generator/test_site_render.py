@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from generator.charts import TOP_N, clean_label
-from generator.model import Page
+from generator.model import Page, PageBatch
 from generator.pages.overview import overview_charts
 from generator.render import write_site, writer
 from support.crawl import local_references, outbound_links, parse_html, site_files
@@ -244,6 +244,68 @@ def test_a_failure_while_pages_still_arrive_stops_the_workers(
     with pytest.raises(RuntimeError, match="aggregation failed"):
         _render(pages_then_crash(), tmp_path / "site")
     assert multiprocessing.active_children() == []
+
+
+def _as_batch(pages: list[Page]) -> PageBatch:
+    """``pages`` as a batch that builds each share as ``PageBatch`` says."""
+
+    def build(share: int, shares: int) -> list[Page]:
+        return pages[share::shares]
+
+    return PageBatch(paths=tuple(page.path for page in pages), build=build)
+
+
+def _chartless(pages: list[Page]) -> list[Page]:
+    return [replace(page, tables={}, charts=(), feed=None) for page in pages]
+
+
+@pytest.mark.parametrize("parallel_from", [10**9, 1])
+def test_a_batch_writes_the_same_files_as_its_pages_handed_over_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel_from: int
+) -> None:
+    """In this process, or built and written by the workers forked for it."""
+    monkeypatch.setattr(writer, "PARALLEL_FROM", parallel_from)
+    first, *rest = _chartless(sample_pages())
+    one_by_one = _render([first, *rest], tmp_path / "pages")
+    bars = recorded_bars(monkeypatch, writer)
+    written = write_site(
+        [first, _as_batch(rest)],
+        tmp_path / "batch",
+        title="Installation test results",
+        generated_at=GENERATED_AT,
+        progress=True,
+    )
+    assert written.files == one_by_one and written.pages == 1 + len(rest)
+    assert site_files(tmp_path / "batch") == site_files(tmp_path / "pages")
+    assert [bar.done for bar in bars] == [len(rest) + 1]
+
+
+@pytest.mark.parametrize("parallel_from", [10**9, 1])
+def test_a_batch_that_builds_what_it_did_not_announce_fails_the_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel_from: int
+) -> None:
+    monkeypatch.setattr(writer, "PARALLEL_FROM", parallel_from)
+    pages = _chartless(sample_pages())
+    announced = replace(_as_batch(pages), paths=tuple(page.path for page in pages[1:]))
+    with pytest.raises(ValueError, match="did not announce"):
+        write_site([announced], tmp_path, title="T", generated_at=GENERATED_AT)
+    with_charts = _as_batch([page for page in sample_pages() if page.charts])
+    with pytest.raises(ValueError, match="tables, charts or a feed"):
+        write_site([with_charts], tmp_path / "charts", title="T", generated_at=GENERATED_AT)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_batch_announcing_a_path_twice_or_an_unsafe_one_is_refused_before_writing(
+    tmp_path: Path,
+) -> None:
+    pages = _chartless(sample_pages())
+    twice = replace(_as_batch(pages), paths=(pages[0].path, pages[0].path))
+    with pytest.raises(ValueError, match="twice"):
+        write_site([twice], tmp_path / "twice", title="T", generated_at=GENERATED_AT)
+    unsafe = replace(_as_batch(pages), paths=("../outside.html",))
+    with pytest.raises(ValueError, match="unsafe page path"):
+        write_site([unsafe], tmp_path / "unsafe", title="T", generated_at=GENERATED_AT)
+    assert not list((tmp_path / "unsafe").rglob("*.html"))
 
 
 @pytest.mark.parametrize(

@@ -145,9 +145,9 @@ def test_fix_links_come_from_the_hook_and_only_http_links_are_kept(
 
     def with_links(*args: Any, **kwargs: Any) -> Any:
         urls = ["https://fix.example/make", "javascript:alert(1)", "http://old.example/make"]
-        return real(*args[:4], help_urls=lambda code: urls, **kwargs)
+        return real(*args[:4], lambda code: urls, *args[5:], **kwargs)
 
-    monkeypatch.setattr("generator.pages.workshop_pages", with_links)
+    monkeypatch.setattr(workshop_page, "workshop_pages", with_links)
     site = build(tmp_path)
 
     make = next(row for row in workshop_twin(site)["packages"] if row["name"] == "make")
