@@ -1,7 +1,7 @@
 """Running the installation test's checks: commands with a time limit, imports in a child.
 
 Part of the published ``install-test.py`` (docs/install-test.md), between the check table
-(``collector/install_checks.py``) and the report (``collector/install_test.py``). Every
+(``checks.py``) and the report (``script.py``). Every
 command runs with a timeout and is stopped with its children when it hangs; a failure keeps
 its causes, and its version is the one found for that check or None, never another's.
 """
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from collector.install_checks import Check
+from installdata.installtest.checks import Check
 
 COMMAND_TIMEOUT = 10.0  # seconds for one version command
 IMPORT_TIMEOUT = 60.0  # seconds for one package import (matplotlib builds a font cache once)

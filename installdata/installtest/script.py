@@ -20,9 +20,9 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from collector.client import build_payload, saved_user_id, submit, system_info
-from collector.install_checks import KNOWN_CHECKS
-from collector.install_probe import Finding, failure_block, full_name, run_check
+from installdata.installtest.checks import KNOWN_CHECKS
+from installdata.installtest.client import build_payload, saved_user_id, submit, system_info
+from installdata.installtest.probe import Finding, failure_block, full_name, run_check
 
 # --- settings: the site writes in its collector; CHECKS is this workshop's list -------------
 COLLECTOR_URL: str | None = None
