@@ -6,7 +6,9 @@
     3. start the real collector on a free loopback port and wait until it is healthy
     4. post a few hundred synthetic people's runs through the reference client, each person
        with an id file of their own, so re-runs really send back the id they were issued; the
-       learners among them prepare for three upcoming workshops (the history's are past)
+       learners among them prepare for three upcoming workshops (the history's are past).
+       Each run is what the installation test would send: its own checks, run on the
+       person's simulated computer (generator/synthetic/hosts.py)
     5. stop the collector (SIGTERM), then ``python -m generator build`` into ``site/``
     6. print the path of ``site/index.html`` as the last line
 
@@ -34,6 +36,7 @@ from pathlib import Path
 import yaml
 
 from generator.synthetic import Payload, Person, iter_people, write_files
+from generator.synthetic.hosts import install_test_results
 from generator.synthetic.machines import REGRESSION_DAYS, REGRESSION_PACKAGE, REGRESSION_VERSION
 from installdata.errors import UserError, run_cli
 
@@ -198,8 +201,9 @@ def _post_people(
 ) -> tuple[int, int]:
     """Post every run of ``count`` synthetic people; return (posted, runs that reused an id).
 
-    Each run is the reference client's command line, as an installer script would call it,
-    so the demo drives the collector exactly as the wire protocol says (docs/protocol.md).
+    Each run is the reference client's command line, fed what the installation test would
+    hand it (its check names, versions and whole messages; docs/install-test.md), so the demo
+    drives the collector exactly as the wire protocol says (docs/protocol.md).
     People post side by side, each person's runs one after the other. A person who came with
     a workshop posts for one of the ``upcoming`` ones: people test their laptops the week
     before, so today's posts are for workshops still to come.
@@ -222,11 +226,15 @@ def _post_person(url: str, key: str, ids: Path, number: int, person: Person) -> 
         if attempt.lost_id:  # a new laptop, a cleaned home folder: the server issues a new id
             id_file.unlink(missing_ok=True)
         sent_id = id_file.read_text(encoding="utf-8") if id_file.exists() else None
+        results = install_test_results(person, attempt)
         command = [sys.executable, "-m", "collector.client", "-", "--url", url]
         command += ["--key", key, "--id-file", str(id_file)]
+        for flag, value in (("--workshop", results["workshop_id"]), ("--email", results["email"])):
+            command += [flag, value] if value else []
+        lists = {name: results[name] for name in ("successful_installs", "failed_installs")}
         run = subprocess.run(
             command,
-            input=json.dumps(attempt.payload).encode(),
+            input=json.dumps({**lists, "user_system_info": results["user_system_info"]}).encode(),
             capture_output=True,
             env=_child_env(),
             timeout=CLIENT_TIMEOUT,

@@ -1,48 +1,42 @@
-"""The published ``install-test.py``: one file assembled from the collector's sources.
+"""The published ``install-test.py``: one file assembled from the core's installation test.
 
-Learners download one file, but its parts live where they are tested and reused: the
-reference client (``collector/client.py``, without its command line), the check table, the
-check runner and the report (``collector/install_*.py``). They are read here as text, never
-imported (the generator does not import the collector: docs/architecture.md), and joined:
-one docstring, one ``from __future__`` line, every import once, the settings with this
-deployment's collector URL and key written in, then each part's body. Two parts defining
-the same top-level name would silently shadow each other, so that is refused.
+Learners download one file, but its parts live where they are tested and reused, in the
+core's ``installdata/installtest/``: the reference client (``client.py``, without its command
+line), the check table (``checks.py``), the check runner (``probe.py``) and the report
+(``script.py``). They are read here as text and joined: one docstring, one ``from
+__future__`` line, every import once, the settings with this deployment's collector URL and
+key written in, then each part's body. Two parts defining the same top-level name would
+silently shadow each other, so that is refused. Nothing here reads or imports the collector
+(docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import shlex
 from pathlib import Path
 
+import installdata.installtest
 from generator.render.paths import write_file
 from installdata.config import InstallTestConfig
 
 TARGET = "install-test.py"
-PARTS = ("client.py", "install_checks.py", "install_probe.py", "install_test.py")
+PARTS = ("client.py", "checks.py", "probe.py", "script.py")
 CLIENT_END = "# --- command line"  # the client's own command line is not the installer's
 SETTINGS = ("# --- settings", "# --- end of settings")
-OWN_PACKAGE = "collector"  # imports of the parts' own modules: they are all in the one file
-
-
-def sources_dir() -> Path:
-    """The collector package's folder, found without importing it."""
-    spec = importlib.util.find_spec(OWN_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the collector package is not installed beside the generator")
-    return Path(next(iter(spec.submodule_search_locations)))
+OWN_PACKAGE = installdata.installtest.__name__  # the parts' imports of each other: dropped
+SOURCES = Path(installdata.installtest.__file__).parent
 
 
 def assemble(url: str | None, key: str | None, folder: Path | None = None) -> str:
     """The whole published file, with ``url`` and ``key`` written into its settings."""
-    folder = folder or sources_dir()
+    folder = folder or SOURCES
     texts = {name: (folder / name).read_text(encoding="utf-8") for name in PARTS}
     texts["client.py"] = texts["client.py"].split("\n" + CLIENT_END, 1)[0] + "\n"
-    main_text = texts["install_test.py"]
+    main_text = texts["script.py"]
     start, end = (main_text.index(marker) for marker in SETTINGS)
     settings = main_text[start : main_text.index("\n", end)]
-    texts["install_test.py"] = main_text[:start] + main_text[main_text.index("\n", end) :]
+    texts["script.py"] = main_text[:start] + main_text[main_text.index("\n", end) :]
     settings = _written_in(settings, "COLLECTOR_URL", url)
     settings = _written_in(settings, "SUBMISSION_KEY", key)
 
@@ -70,7 +64,9 @@ def assemble(url: str | None, key: str | None, folder: Path | None = None) -> st
                         ast.unparse(alias) for alias in node.names
                     )
         body = "\n".join(text.splitlines()[last_import:]).strip("\n")
-        bodies.append(f"# === from collector/{name} ".ljust(100, "=") + f"\n\n{body}\n")
+        bodies.append(
+            f"# === from installdata/installtest/{name} ".ljust(100, "=") + f"\n\n{body}\n"
+        )
     docstring = ast.get_docstring(ast.parse(main_text)) or ""
     header = [
         "#!/usr/bin/env python3",
@@ -106,14 +102,15 @@ def write_into(site_dir: Path, config: InstallTestConfig) -> Path:
 def _written_in(settings: str, name: str, value: str | None) -> str:
     line = f"{name}: str | None = None"
     if settings.count(line) != 1:
-        raise ValueError(f"the settings of install_test.py have no line {line!r}")
+        raise ValueError(f"the settings of script.py have no line {line!r}")
     return settings.replace(line, f"{name}: str | None = {value!r}")
 
 
 def _kept(node: ast.ImportFrom) -> bool:
     """Not ``__future__`` (written once, first) nor the parts' own modules (they are here)."""
     module = node.module or ""
-    return module != "__future__" and module.split(".")[0] != OWN_PACKAGE
+    own = module == OWN_PACKAGE or module.startswith(OWN_PACKAGE + ".")
+    return module != "__future__" and not own
 
 
 def _defines(node: ast.stmt) -> list[str]:

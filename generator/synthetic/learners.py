@@ -80,6 +80,7 @@ class Person:
 
     username: str
     attempts: tuple[Attempt, ...]
+    home: str  # their home folder, as the paths in their error texts show it
 
 
 class Workshops:
@@ -131,7 +132,7 @@ def draw_person(rng: random.Random, workshops: Workshops, end: datetime) -> Pers
                 results[name] = (person.version(name, newest=True), None)
         rerun_info = info if rng.random() >= 0.1 else {**info, "workshop_id": None}
         attempts.append(Attempt(when, _payload(rerun_info, results), lost_id=rng.random() < 0.08))
-    return Person(username, tuple(attempts))
+    return Person(username, tuple(attempts), system.home.format(user=username))
 
 
 def _payload(

@@ -23,9 +23,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from collector import client
-from collector.client import Result, submit
 from installdata import record
+from installdata.installtest import client
+from installdata.installtest.client import Result, submit
 from support.commands import run_python
 from support.files import read_records
 from support.web import unused_port

@@ -9,6 +9,9 @@ from datetime import datetime, timezone
 import pytest
 
 from generator import demo
+from installdata.installtest.checks import KNOWN_CHECKS
+from installdata.installtest.client import system_info
+from installdata.installtest.probe import full_name
 from support.files import read_records
 
 
@@ -66,6 +69,7 @@ def test_demo_posts_builds_and_stops_the_collector(tmp_path, capsys, started) ->
     assert live and all(name[:10] > today for name in live)
     past = {r["user_system_info"].get("workshop_id") for r in stored if r not in posted}
     assert any(name and name[:10] < today for name in past)
+    assert_what_the_installation_test_sends(posted)
     # the demo site publishes the installation test, pointed at the demo's collector
     published = (site / "install-test.py").read_text(encoding="utf-8")
     assert "COLLECTOR_URL: str | None = 'http://127.0.0.1:8080'" in published
@@ -74,6 +78,35 @@ def test_demo_posts_builds_and_stops_the_collector(tmp_path, capsys, started) ->
     summary = demo.run_demo(workdir, site, people=3, history=5)
     assert len(read_records(workdir / "submissions")) == 5 + summary.posted
     assert all(process.poll() is not None for process in started)
+
+
+def assert_what_the_installation_test_sends(posted: list[dict]) -> None:
+    """The live posts have the installation test's shape (docs/install-test.md)."""
+    names = {full_name(check) for check in KNOWN_CHECKS}
+    sent = [e for r in posted for e in r["successful_installs"] + r["failed_installs"]]
+    assert {entry["name"] for entry in sent} <= names
+    assert {"Git (git)", "make", "Python version (python)", "NumPy (numpy)"} <= {
+        entry["name"] for entry in sent
+    }
+    passing_shells = [
+        entry["version"]
+        for record in posted
+        for entry in record["successful_installs"]
+        if entry["name"].endswith("(virtual-shell)")
+    ]
+    assert any(version.startswith("Bourne Again Shell (bash) ") for version in passing_shells)
+    failed = [entry for record in posted for entry in record["failed_installs"]]
+    assert failed and all(  # the whole message, causes included, as the probe words it
+        entry["error_description"].startswith(("errors finding ", "could not import the ",
+                                               "outdated version of ", "no version found"))
+        or " requires at least one of the following dependencies\ncauses:\n"
+        in entry["error_description"]
+        for entry in failed
+    )  # fmt: skip
+    assert any("\ncauses:\n  could not find 'make' executable" in e["error_description"]
+               for e in failed)  # fmt: skip
+    fields = set(system_info()) | {"workshop_id", "email_id"}
+    assert all(set(record["user_system_info"]) == fields for record in posted)
 
 
 def test_a_failed_post_still_stops_the_collector(tmp_path, monkeypatch, started) -> None:

@@ -163,11 +163,11 @@ def test_the_site_publishes_it_only_when_configured(tmp_path: Path) -> None:
 
 
 def test_two_parts_defining_one_name_are_refused(tmp_path: Path) -> None:
-    from generator.install_test import PARTS, sources_dir
+    from generator.install_test import PARTS, SOURCES
 
     for name in PARTS:
-        (tmp_path / name).write_text((sources_dir() / name).read_text(encoding="utf-8"))
-    with (tmp_path / "install_probe.py").open("a") as handle:
+        (tmp_path / name).write_text((SOURCES / name).read_text(encoding="utf-8"))
+    with (tmp_path / "probe.py").open("a") as handle:
         handle.write("\n\ndef submit() -> None:\n    pass\n")
     with pytest.raises(ValueError, match="both define submit"):
         assemble(None, None, tmp_path)

@@ -1,7 +1,7 @@
 """What the installation test knows how to check: one table of plain dicts, no logic.
 
 Part of the published ``install-test.py`` (docs/install-test.md): the site assembles that
-file from the reference client, this table and ``collector/install_test.py``. Names are
+file from the reference client, this table, ``probe.py`` and ``script.py``. Names are
 the ones the Software Carpentry installation test scripts printed ("Git (git)", "make",
 "NumPy (numpy)", ...), so a deployment's history goes on across the change of script. A
 check is one of four kinds:

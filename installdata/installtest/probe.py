@@ -1,9 +1,11 @@
 """Running the installation test's checks: commands with a time limit, imports in a child.
 
 Part of the published ``install-test.py`` (docs/install-test.md), between the check table
-(``collector/install_checks.py``) and the report (``collector/install_test.py``). Every
-command runs with a timeout and is stopped with its children when it hangs; a failure keeps
-its causes, and its version is the one found for that check or None, never another's.
+(``checks.py``) and the report (``script.py``). Every command runs with a timeout and is
+stopped with its children when it hangs; a failure keeps its causes, and its version is the
+one found for that check or None, never another's. Every question a check asks of the
+computer goes through a ``Host``, so the same checks can run against a simulated one (the
+demo's learners, ``generator/synthetic/hosts.py``) and report exactly as they would here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from collector.install_checks import Check
+from installdata.installtest.checks import Check
 
 COMMAND_TIMEOUT = 10.0  # seconds for one version command
 IMPORT_TIMEOUT = 60.0  # seconds for one package import (matplotlib builds a font cache once)
@@ -81,6 +83,41 @@ class Ran(NamedTuple):
     stderr: str
 
 
+class Host:
+    """This computer, as the checks see it (asked at each call, so tests may patch ``platform``)."""
+
+    def system(self) -> str:
+        return platform.system()
+
+    def python(self) -> tuple[str, str]:
+        """The version and the executable of the Python running the test."""
+        return platform.python_version(), sys.executable or "python"
+
+    def environ(self) -> Mapping[str, str]:
+        return os.environ
+
+    def home(self) -> str:
+        return os.path.expanduser("~")
+
+    def which(self, command: str) -> str | None:
+        return shutil.which(command)
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def run(self, argv: list[str], stdin: str | None, timeout: float, shown: str) -> Ran:
+        return _run(argv, stdin, timeout, shown)
+
+    def app_version(self, app: str) -> str | None:
+        return _plist_version(app)
+
+    def registry_value(self, root: str, key: str, value: str) -> str | None:
+        return _registry_value(root, key, value)
+
+
+THIS_COMPUTER = Host()
+
+
 def full_name(check: Check) -> str:
     """The name as the Software Carpentry scripts printed it, e.g. "Git (git)", "make"."""
     long_name = check.get("long_name", check["name"])
@@ -110,12 +147,14 @@ def _at_least(version: str, minimum: str) -> bool:
     return bool(have) and have + (0,) * (width - len(have)) >= need + (0,) * (width - len(need))
 
 
-def run_check(check: Check, known: dict[str, Check], done: dict[str, Finding]) -> Finding:
+def run_check(
+    check: Check, known: dict[str, Check], done: dict[str, Finding], host: Host = THIS_COMPUTER
+) -> Finding:
     """Check one thing (its alternatives first, for an ``any``); each is checked at most once."""
     name = check["name"]
     if name not in done:
         try:
-            version, where = _find(check, known, done)
+            version, where = _find(check, known, done, host)
             minimum = check.get("minimum")
             if minimum and (version is None or not _at_least(version, minimum)):
                 shown = version or "unknown"
@@ -128,32 +167,32 @@ def run_check(check: Check, known: dict[str, Check], done: dict[str, Finding]) -
 
 
 def _find(
-    check: Check, known: dict[str, Check], done: dict[str, Finding]
+    check: Check, known: dict[str, Check], done: dict[str, Finding], host: Host
 ) -> tuple[str | None, str | None]:
     kind = check["kind"]
     if kind == "python":
-        return platform.python_version(), sys.executable
+        return host.python()
     if kind == "package":
-        return _package_version(check)
+        return _package_version(check, host)
     if kind == "command":
-        return _command_version(check, platform.system(), os.environ)
+        return _command_version(check, host)
     causes = []
     for alternative in check.get("alternatives", []):
-        found = run_check(known[alternative], known, done)
+        found = run_check(known[alternative], known, done, host)
         if found.error is None:
             return f"{full_name(found.check)} {found.version or 'unknown'}", found.where
-        causes.append(failure_block(found, platform.system()))
+        causes.append(failure_block(found, host.system()))
     message = f"{full_name(check)} requires at least one of the following dependencies"
     raise CheckFailed(message, causes)
 
 
-def _package_version(check: Check) -> tuple[str | None, str | None]:
+def _package_version(check: Check, host: Host) -> tuple[str | None, str | None]:
     module = check.get("module", check["name"])
-    argv = [sys.executable or "python", "-c", _PROBE, module]
+    argv = [host.python()[1], "-c", _PROBE, module]
     argv += [check.get("attribute", "__version__"), check.get("distribution", module)]
     message = f"could not import the '{module}' package for {full_name(check)}"
     try:
-        ran = _run(argv, None, _timeout(IMPORT_TIMEOUT), f"import {module}")
+        ran = host.run(argv, None, _timeout(IMPORT_TIMEOUT), f"import {module}")
     except CheckFailed as failed:
         raise CheckFailed(message, [failed.text()]) from None
     if ran.status != 0:
@@ -165,16 +204,15 @@ def _package_version(check: Check) -> tuple[str | None, str | None]:
     return (version if isinstance(version, str) else None), where
 
 
-def _command_version(
-    check: Check, system: str, environ: Mapping[str, str]
-) -> tuple[str | None, str | None]:
+def _command_version(check: Check, host: Host) -> tuple[str | None, str | None]:
     """Run the first command found that answers; else look for the application itself."""
     causes: list[str] = []
     args = check.get("args", ["--version"])
-    for path in _executables(check, system, environ, causes):
+    system = host.system()
+    for path in _executables(check, host, causes):
         shown = " ".join([path, *args])
         try:
-            ran = _run([path, *args], check.get("stdin"), _timeout(COMMAND_TIMEOUT), shown)
+            ran = host.run([path, *args], check.get("stdin"), _timeout(COMMAND_TIMEOUT), shown)
         except CheckFailed as failed:  # could not start, or hung: the next one may answer
             causes.append(failed.text())
             continue
@@ -186,11 +224,11 @@ def _command_version(
             causes.append(f"no version string in the output of: {shown}\n{ran.output}".strip())
             continue
         return (found.group(1) if found else None), path
-    for app in _existing(check.get("apps", []), system, environ, causes):
-        return _plist_version(app), app
+    for app in _existing(check.get("apps", []), host, causes):
+        return host.app_version(app), app
     if system == "Windows":
         for root, key, value in check.get("registry", []):
-            text = _registry_value(root, key, value)
+            text = host.registry_value(root, key, value)
             if text:
                 found = re.search(check.get("pattern", DEFAULT_PATTERN), text)
                 return (found.group(1) if found else None), f"{root}\\{key}"
@@ -199,35 +237,32 @@ def _command_version(
     raise CheckFailed(f"errors finding {full_name(check)} version", causes)
 
 
-def _executables(
-    check: Check, system: str, environ: Mapping[str, str], causes: list[str]
-) -> list[str]:
+def _executables(check: Check, host: Host, causes: list[str]) -> list[str]:
     found = []
     for command in check.get("commands", []):
-        path = shutil.which(command)
+        path = host.which(command)
         if path:
             found.append(path)
         else:
             causes.append(f"could not find '{command}' executable")
-    return found + _existing(check.get("paths", []), system, environ, causes)
+    return found + _existing(check.get("paths", []), host, causes)
 
 
-def _existing(
-    templates: list[str], system: str, environ: Mapping[str, str], causes: list[str]
-) -> list[str]:
+def _existing(templates: list[str], host: Host, causes: list[str]) -> list[str]:
     """The paths that exist on this system; a Windows path (with ``\\``) only on Windows, a
     macOS application (``.app``) only on macOS, and none whose variable is unset."""
     found = []
+    system = host.system()
     for template in templates:
         if ("\\" in template) != (system == "Windows") or template.endswith(".app") != (
             system == "Darwin"
         ):
             continue
         try:
-            path = template.format_map(_Variables(environ))
+            path = template.format_map(_Variables(host))
         except (KeyError, ValueError):
             continue
-        if os.path.exists(path):
+        if host.exists(path):
             found.append(path)
         else:
             causes.append(f"could not find '{path}'")
@@ -237,11 +272,11 @@ def _existing(
 class _Variables:
     """A path template's variables: the environment as it is (case-blind on Windows)."""
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = environ
+    def __init__(self, host: Host) -> None:
+        self.host = host
 
     def __getitem__(self, name: str) -> str:
-        return os.path.expanduser("~") if name == "HOME" else self.environ[name]
+        return self.host.home() if name == "HOME" else self.host.environ()[name]
 
 
 def _plist_version(app: str) -> str | None:

@@ -17,12 +17,19 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from collector.client import build_payload, saved_user_id, submit, system_info
-from collector.install_checks import KNOWN_CHECKS
-from collector.install_probe import Finding, failure_block, full_name, run_check
+from installdata.installtest.checks import KNOWN_CHECKS
+from installdata.installtest.client import build_payload, saved_user_id, submit, system_info
+from installdata.installtest.probe import (
+    THIS_COMPUTER,
+    Finding,
+    Host,
+    failure_block,
+    full_name,
+    run_check,
+)
 
 # --- settings: the site writes in its collector; CHECKS is this workshop's list -------------
 COLLECTOR_URL: str | None = None
@@ -95,6 +102,14 @@ def consent(args: argparse.Namespace, url: str) -> bool:
     return True
 
 
+def run_checks(names: list[str], host: Host = THIS_COMPUTER) -> Iterator[Finding]:
+    """The named checks in order, each as soon as it is done; one shared by two is run once."""
+    known = {check["name"]: check for check in KNOWN_CHECKS}
+    done: dict[str, Finding] = {}
+    for name in names:
+        yield run_check(known[name], known, done, host)
+
+
 def entries(findings: list[Finding]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The protocol's two lists: each check's own version, a failure's whole message."""
     passed = [{"name": full_name(f.check), "version": f.version} for f in findings if not f.error]
@@ -140,11 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     where = " ".join(filter(None, (info["distribution_name"], info["distribution_version"])))
     print(_paint(f"Installation test on {where or system}, Python {info['python_version']}",
                  "bold", colour))  # fmt: skip
-    done: dict[str, Finding] = {}
     findings = []
-    for name in names:
-        findings.append(run_check(known[name], known, done))
-        print(check_line(findings[-1], colour), flush=True)
+    for finding in run_checks(names):
+        findings.append(finding)
+        print(check_line(finding, colour), flush=True)
     failures = [finding for finding in findings if finding.error]
     if failures:
         print(_paint("\nFailures:", "bold", colour))
