@@ -20,7 +20,8 @@ from generator.charts import warm_up as warm_up_charts
 from generator.model import Page
 from generator.render.feed import atom_bytes
 from generator.render.formats import csv_bytes, json_bytes, printable
-from generator.render.paths import Targets, check_table_name, write_file
+from generator.render.keep import SiteFiles
+from generator.render.paths import Targets, check_table_name
 from generator.render.templates import environment, navigation, root_of
 from installdata.parallel import Workers
 from installdata.progress import Progress
@@ -47,10 +48,12 @@ keeps the pickled tasks waiting for a worker (and the pages they hold) to a few 
 
 
 class Written(NamedTuple):
-    """What ``write_site`` wrote: pages, and files in all (twins, CSVs, charts, assets)."""
+    """What ``write_site`` wrote: pages, and files in all (twins, CSVs, charts, assets), of
+    which ``kept`` were unchanged and kept their published file (keep.py)."""
 
     pages: int
     files: int
+    kept: int = 0
 
 
 def write_site(
@@ -60,12 +63,14 @@ def write_site(
     title: str,
     generated_at: str,
     progress: bool = False,
+    previous: Path | None = None,
 ) -> Written:
     """Write every page with its twins, plus the assets, into ``out_dir``.
 
     ``pages`` may be a generator that is still computing later pages: each page is written (or
     handed to a worker process) as soon as it arrives, so a big site renders while it is
-    being aggregated. ``progress``: show a bar of pages written on stderr.
+    being aggregated. ``progress``: show a bar of pages written on stderr. ``previous``: the
+    published site, whose files that come out byte for byte the same are kept (keep.py).
 
     Raises ``ValueError`` for a page path that is absolute, contains ``..``, is not ``.html``
     or would land outside ``out_dir``, and for two pages that would write the same file; both
@@ -73,7 +78,8 @@ def write_site(
     the half-written folder away: see publish.py).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _Writer(_Job(title, generated_at), progress=progress) as writer:
+    files = SiteFiles(out_dir, previous)
+    with _Writer(_Job(title, generated_at, files), progress=progress) as writer:
         targets = Targets(out_dir)
         for page in pages:
             writer.add(_plan(targets, page))
@@ -84,10 +90,9 @@ def write_site(
         ]
         assets.append((out_dir / SCHEMA_TARGET, SCHEMA))
         targets.claim([path for path, _ in assets])
-        for path, source in assets:
-            write_file(path, source.read_bytes())
+        kept = sum(not files.write(path, source.read_bytes()) for path, source in assets)
         writer.finish()
-        return Written(writer.pages, len(targets.files))
+        return Written(writer.pages, len(targets.files), kept + writer.kept)
 
 
 def prepare() -> None:
@@ -148,19 +153,20 @@ def _plan(targets: Targets, page: Page) -> _Plan:
     return plan
 
 
-def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
-    """One page's CSVs, JSON twin and HTML (its charts are separate tasks)."""
+def _write_page(plan: _Plan, files: SiteFiles, *, title: str, generated_at: str) -> int:
+    """One page's CSVs, JSON twin and HTML (its charts are separate tasks); how many kept."""
     page, stem = plan.page, plan.target.stem
-    for name, path in plan.csvs.items():
-        write_file(path, csv_bytes(page.tables[name]))
-    write_file(
-        plan.target.with_suffix(".json"),
-        json_bytes({**page.context, "generated_at": generated_at}),
+    written = [files.write(path, csv_bytes(page.tables[name])) for name, path in plan.csvs.items()]
+    written.append(
+        files.write(
+            plan.target.with_suffix(".json"),
+            json_bytes({**page.context, "generated_at": generated_at}),
+        )
     )
     root = root_of(page.path)
     if page.feed is not None:
         feed = atom_bytes(page.feed, page_href=plan.target.name, root=root, author=title)
-        write_file(plan.feed()[0], feed)
+        written.append(files.write(plan.feed()[0], feed))
     template = environment().get_template(page.template)
     html = template.render(
         page=page,
@@ -175,13 +181,15 @@ def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
         ],
         charts={chart.name: {"src": path.name, "alt": chart.alt} for path, chart in plan.charts},
     )
-    write_file(plan.target, printable(html))
+    written.append(files.write(plan.target, printable(html)))
+    return written.count(False)
 
 
 # --- writing: in this process, or spread over worker processes ------------------------------
 
 Task = tuple[str, Any]
-"""``("pages", [plan, ...])`` renders those pages; ``("chart", (path, chart))`` draws one."""
+"""``("pages", [plan, ...])`` renders those pages; ``("chart", (path, chart))`` draws one.
+Each task returns how many of its files were kept unchanged."""
 
 
 @dataclass(frozen=True)
@@ -190,15 +198,17 @@ class _Job:
 
     title: str
     generated_at: str
+    files: SiteFiles
 
-    def run(self, task: Task) -> None:
+    def run(self, task: Task) -> int:
         kind, data = task
         if kind == "chart":
             path, chart = data
-            write_file(path, chart.svg())
-            return
-        for plan in data:
-            _write_page(plan, title=self.title, generated_at=self.generated_at)
+            return int(not self.files.write(path, chart.svg()))
+        return sum(
+            _write_page(plan, self.files, title=self.title, generated_at=self.generated_at)
+            for plan in data
+        )
 
 
 class _Writer:
@@ -220,7 +230,8 @@ class _Writer:
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
         self.work = 0
         self.pages = 0
-        self.workers: Workers[Task, None] = Workers(
+        self.kept = 0
+        self.workers: Workers[Task, int] = Workers(
             _run_task,
             start_from=PARALLEL_FROM,
             in_flight=MAX_QUEUED,
@@ -248,12 +259,12 @@ class _Writer:
         if not self.workers.running:
             self._show_progress()
             for task in _slices(self.waiting, final=True)[0]:
-                self.job.run(task)
+                self.kept += self.job.run(task)
                 self.progress.advance(_pages_in(task))
         else:
             self._submit(final=True)
-            for _ in self.workers.results():  # re-raises a worker's exception here
-                pass
+            # re-raises a worker's exception here
+            self.kept += sum(self.workers.results())
 
     def _submit(self, *, final: bool) -> None:
         ready, self.waiting = _slices(self.waiting, final=final)
@@ -262,7 +273,7 @@ class _Writer:
             future.add_done_callback(partial(self._task_done, _pages_in(task)))
             self._show_progress()  # after the first submit (the fork): no bar thread is forked
 
-    def _task_done(self, pages: int, _: Future[None]) -> None:
+    def _task_done(self, pages: int, _: Future[int]) -> None:
         self.progress.advance(pages)  # runs on the pool's result thread
 
     def _show_progress(self) -> None:
@@ -298,6 +309,6 @@ def _adopt(job: _Job) -> None:
     _worker_job = job
 
 
-def _run_task(task: Task) -> None:
+def _run_task(task: Task) -> int:
     assert _worker_job is not None, "_adopt runs first in every worker"
-    _worker_job.run(task)
+    return _worker_job.run(task)
