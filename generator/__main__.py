@@ -1,4 +1,4 @@
-"""Command line of the generator: ``python -m generator {build,import-legacy}``."""
+"""Command line of the generator: ``python -m generator {build,watch,import-legacy}``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
         "published one (e.g. after deleting most of them on purpose)",
     )
 
+    summary = "rebuild the report site whenever new submissions arrive, until stopped"
+    watch = commands.add_parser("watch", help=summary, description=summary)
+    watch.add_argument("--config", required=True, type=Path, help="path to config.yaml")
+    watch.add_argument(
+        "--submissions",
+        type=Path,
+        help="submissions folder to watch and build from (default: generator.submissions_dir)",
+    )
+    watch.add_argument("--site", type=Path, help="output folder (default: generator.site_dir)")
+    watch.add_argument(
+        "--interval",
+        type=_seconds,
+        default=1.0,
+        help="seconds between two looks at the submissions folder (default: 1)",
+    )
+
     summary = "turn the earlier Flask server's SQLite database into submission files"
     legacy = commands.add_parser("import-legacy", help=summary, description=summary)
     legacy.add_argument("--db", required=True, type=Path, help="the earlier server's SQLite file")
@@ -45,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="IANA time zone the earlier server's clock ran in (default: UTC)",
     )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0.05 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0.05 to 3600, got {text!r}")
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +86,16 @@ def main(argv: list[str] | None = None) -> int:
                 submissions_dir=args.submissions,
                 site_dir=args.site,
                 allow_shrink=args.allow_shrink,
+            )
+        if args.command == "watch":
+            from generator.watch import watch_command
+
+            return watch_command(
+                args.config,
+                load_config(args.config).generator,
+                submissions_dir=args.submissions,
+                site_dir=args.site,
+                interval=args.interval,
             )
         from generator.legacy import import_legacy_command
 

@@ -57,12 +57,14 @@ class Summary:
     pages: int
     files_written: int
     seconds: float
+    files_kept: int = 0
 
     def lines(self, site_dir: Path) -> list[str]:
         """The summary for stderr: one line of figures, then each skipped file and why."""
         lines = [
             f"built {shown(site_dir)}: read {self.files_read} files, skipped {len(self.skipped)}, "
-            f"{self.people} people, {self.pages} pages ({self.files_written} files) "
+            f"{self.people} people, {self.pages} pages ({self.files_written} files, "
+            f"{self.files_kept} unchanged) "
             f"in {self.seconds:.1f} s"
         ]
         lines += [
@@ -205,10 +207,15 @@ def build_site(
 
         def write(staging: Path) -> Written:  # the pages, then the installer
             written = write_site(
-                pages, staging, title=config.title, generated_at=generated_at, progress=progress
+                pages,
+                staging,
+                title=config.title,
+                generated_at=generated_at,
+                progress=progress,
+                previous=site_dir,  # its unchanged files are kept (render/keep.py)
             )
             if config.install_test is not None:  # docs/install-test.md
-                write_install_test(staging, config.install_test)
+                write_install_test(staging, config.install_test, previous=site_dir)
             return written
 
         written = publish_site(site_dir, write)
@@ -224,6 +231,7 @@ def build_site(
         people=n_people,
         pages=written.pages,
         files_written=written.files,
+        files_kept=written.kept,
         seconds=time.monotonic() - started,
     )
     print("\n".join(summary.lines(site_dir)), file=sys.stderr)

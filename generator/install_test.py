@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 
 import installdata.installtest
-from generator.render.paths import write_file
+from generator.render.keep import SiteFiles
 from installdata.config import InstallTestConfig
 
 TARGET = "install-test.py"
@@ -92,10 +92,13 @@ def learner_command(workshop: str | None = None) -> str:
     return command if workshop is None else f"{command} --workshop {shlex.quote(workshop)}"
 
 
-def write_into(site_dir: Path, config: InstallTestConfig) -> Path:
-    """Write ``site_dir/install-test.py`` for this deployment; return its path."""
+def write_into(site_dir: Path, config: InstallTestConfig, previous: Path | None = None) -> Path:
+    """Write ``site_dir/install-test.py`` for this deployment; return its path.
+
+    ``previous``: the published site, whose file is kept if it is unchanged (render/keep.py).
+    """
     path = site_dir / TARGET
-    write_file(path, assemble(config.url, config.key).encode("utf-8"))
+    SiteFiles(site_dir, previous).write(path, assemble(config.url, config.key).encode("utf-8"))
     return path
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from generator.render.keep import SiteFiles
 from installdata.errors import UserError
 
 T = TypeVar("T")
@@ -197,7 +198,7 @@ def publish_site(site_dir: Path, write: Callable[[Path], T]) -> T:
     staging = site_dir.parent / _leftover_name(site_dir, "staging")
     staging.mkdir()  # honours the umask, unlike mkdtemp's 0700: the web server must read it
     try:
-        (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+        SiteFiles(staging, site_dir).write(staging / MARKER, MARKER_TEXT.encode("utf-8"))
         result = write(staging)
         check_target(site_dir)  # again: the build took a while, and the swap deletes
         swap_in(staging, site_dir)

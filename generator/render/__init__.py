@@ -5,6 +5,7 @@ By job:
     writer     write_site and prepare: the files each page becomes, written here or by
                forked workers on every core (installdata/parallel.py)
     paths      page paths checked, each file claimed once, none written through a link
+    keep       a file whose bytes are unchanged keeps the published site's file (a link)
     formats    JSON and CSV bytes, and the printable-HTML pass over a finished page
     templates  the Jinja environment: template folder, filters, the site menu
 

@@ -20,7 +20,8 @@ from generator.charts import warm_up as warm_up_charts
 from generator.model import Page, PageBatch
 from generator.render.feed import atom_bytes
 from generator.render.formats import csv_bytes, json_bytes, printable
-from generator.render.paths import Targets, check_table_name, write_file
+from generator.render.keep import SiteFiles
+from generator.render.paths import Targets, check_table_name
 from generator.render.templates import environment, navigation, root_of
 from installdata.parallel import Workers, cores
 from installdata.progress import Progress
@@ -47,10 +48,12 @@ keeps the pickled tasks waiting for a worker (and the pages they hold) to a few 
 
 
 class Written(NamedTuple):
-    """What ``write_site`` wrote: pages, and files in all (twins, CSVs, charts, assets)."""
+    """What ``write_site`` wrote: pages, and files in all (twins, CSVs, charts, assets), of
+    which ``kept`` were unchanged and kept their published file (keep.py)."""
 
     pages: int
     files: int
+    kept: int = 0
 
 
 def write_site(
@@ -60,6 +63,7 @@ def write_site(
     title: str,
     generated_at: str,
     progress: bool = False,
+    previous: Path | None = None,
 ) -> Written:
     """Write every page with its twins, plus the assets, into ``out_dir``.
 
@@ -67,6 +71,8 @@ def write_site(
     handed to a worker process) as soon as it arrives, so a big site renders while it is
     being aggregated; each ``PageBatch`` is built and written at the end, by workers forked
     for it (see ``_Writer``). ``progress``: show a bar of pages written on stderr.
+    ``previous``: the published site, whose files that come out byte for byte the same are
+    kept (keep.py).
 
     Raises ``ValueError`` for a page path that is absolute, contains ``..``, is not ``.html``
     or would land outside ``out_dir``, and for two pages that would write the same file; both
@@ -74,7 +80,8 @@ def write_site(
     the half-written folder away: see publish.py).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _Writer(_Job(title, generated_at), progress=progress) as writer:
+    files = SiteFiles(out_dir, previous)
+    with _Writer(_Job(title, generated_at, files), progress=progress) as writer:
         targets = Targets(out_dir)
         for item in pages:
             if isinstance(item, PageBatch):
@@ -88,10 +95,9 @@ def write_site(
         ]
         assets.append((out_dir / SCHEMA_TARGET, SCHEMA))
         targets.claim([path for path, _ in assets])
-        for path, source in assets:
-            write_file(path, source.read_bytes())
+        kept = sum(not files.write(path, source.read_bytes()) for path, source in assets)
         writer.finish()
-        return Written(writer.pages, len(targets.files))
+        return Written(writer.pages, len(targets.files), kept + writer.kept)
 
 
 def prepare() -> None:
@@ -180,19 +186,20 @@ def _claim_batch(targets: Targets, batch: PageBatch) -> _Batch:
     return _Batch(batch, files)
 
 
-def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
-    """One page's CSVs, JSON twin and HTML (its charts are separate tasks)."""
+def _write_page(plan: _Plan, files: SiteFiles, *, title: str, generated_at: str) -> int:
+    """One page's CSVs, JSON twin and HTML (its charts are separate tasks); how many kept."""
     page, stem = plan.page, plan.target.stem
-    for name, path in plan.csvs.items():
-        write_file(path, csv_bytes(page.tables[name]))
-    write_file(
-        plan.target.with_suffix(".json"),
-        json_bytes({**page.context, "generated_at": generated_at}),
+    written = [files.write(path, csv_bytes(page.tables[name])) for name, path in plan.csvs.items()]
+    written.append(
+        files.write(
+            plan.target.with_suffix(".json"),
+            json_bytes({**page.context, "generated_at": generated_at}),
+        )
     )
     root = root_of(page.path)
     if page.feed is not None:
         feed = atom_bytes(page.feed, page_href=plan.target.name, root=root, author=title)
-        write_file(plan.feed()[0], feed)
+        written.append(files.write(plan.feed()[0], feed))
     template = environment().get_template(page.template)
     html = template.render(
         page=page,
@@ -207,14 +214,23 @@ def _write_page(plan: _Plan, *, title: str, generated_at: str) -> None:
         ],
         charts={chart.name: {"src": path.name, "alt": chart.alt} for path, chart in plan.charts},
     )
-    write_file(plan.target, printable(html))
+    written.append(files.write(plan.target, printable(html)))
+    return written.count(False)
 
 
 # --- writing: in this process, or spread over worker processes ------------------------------
 
 Task = tuple[str, Any]
 """``("pages", [plan, ...])`` renders those pages; ``("chart", (path, chart))`` draws one;
-``("share", (share, shares))`` builds and renders that share of the worker's ``_Batch``."""
+``("share", (share, shares))`` builds and renders that share of the worker's ``_Batch``.
+Each task returns a ``Done``."""
+
+
+class Done(NamedTuple):
+    """What a task did: pages written, and files kept unchanged (keep.py)."""
+
+    pages: int
+    kept: int
 
 
 @dataclass(frozen=True)
@@ -223,21 +239,22 @@ class _Job:
 
     title: str
     generated_at: str
+    files: SiteFiles
     batch: _Batch | None = None  # set in the workers forked for one batch
 
-    def run(self, task: Task) -> int:
-        """Do ``task``; return the pages it wrote."""
+    def run(self, task: Task) -> Done:
         kind, data = task
         if kind == "chart":
             path, chart = data
-            write_file(path, chart.svg())
-            return 0
+            return Done(0, int(not self.files.write(path, chart.svg())))
         if kind == "share":
             assert self.batch is not None, "share tasks go to the workers of a batch"
             data = [self.batch.plan(page) for page in self.batch.batch.build(*data)]
-        for plan in data:
-            _write_page(plan, title=self.title, generated_at=self.generated_at)
-        return len(data)
+        kept = sum(
+            _write_page(plan, self.files, title=self.title, generated_at=self.generated_at)
+            for plan in data
+        )
+        return Done(len(data), kept)
 
 
 class _Writer:
@@ -264,10 +281,11 @@ class _Writer:
         self.batches: list[_Batch] = []
         self.work = 0
         self.pages = 0
+        self.kept = 0
         self.workers = self._pool(job, in_flight=MAX_QUEUED)
 
     @staticmethod
-    def _pool(job: _Job, in_flight: int | None = None) -> Workers[Task, int]:
+    def _pool(job: _Job, in_flight: int | None = None) -> Workers[Task, Done]:
         return Workers(
             _run_task,
             start_from=PARALLEL_FROM,
@@ -301,9 +319,9 @@ class _Writer:
         if not self.workers.running and not self.workers.started(self.work):
             self._show_progress()
             for task in _slices(self.waiting, final=True)[0]:
-                self.progress.advance(self.job.run(task))
+                self._done(self.job.run(task))
             for batch in self.batches:
-                self.progress.advance(replace(self.job, batch=batch).run(("share", (0, 1))))
+                self._done(replace(self.job, batch=batch).run(("share", (0, 1))))
             return
         self._submit(final=True)
         self._wait()
@@ -317,8 +335,8 @@ class _Writer:
             self._wait()
 
     def _wait(self) -> None:
-        for _ in self.workers.results():  # re-raises a worker's exception here
-            pass
+        for done in self.workers.results():  # re-raises a worker's exception here
+            self.kept += done.kept
 
     def _submit(self, *, final: bool) -> None:
         ready, self.waiting = _slices(self.waiting, final=final)
@@ -330,9 +348,13 @@ class _Writer:
         future.add_done_callback(self._task_done)
         self._show_progress()  # after the first submit (the fork): no bar thread is forked
 
-    def _task_done(self, future: Future[int]) -> None:
+    def _done(self, done: Done) -> None:
+        self.kept += done.kept
+        self.progress.advance(done.pages)
+
+    def _task_done(self, future: Future[Done]) -> None:
         if future.exception() is None:  # runs on the pool's result thread
-            self.progress.advance(future.result())
+            self.progress.advance(future.result().pages)
 
     def _show_progress(self) -> None:
         self.progress.show(self.show_progress, desc="writing", unit=" pages")
@@ -362,6 +384,6 @@ def _adopt(job: _Job) -> None:
     _worker_job = job
 
 
-def _run_task(task: Task) -> int:
+def _run_task(task: Task) -> Done:
     assert _worker_job is not None, "_adopt runs first in every worker"
     return _worker_job.run(task)

@@ -78,6 +78,7 @@ def test_units_run_the_real_commands_on_the_example_layout() -> None:
     config = example_config()
     for name, parser in [("installation-collector.service", collector_parser()),
                          ("installation-report.service", generator_parser()),
+                         ("installation-watch.service", generator_parser()),
                          ("installation-prune.service", collector_parser())]:  # fmt: skip
         service = read_unit(DEPLOY / name)["Service"]
         argv = shlex.split(service["ExecStart"])
@@ -93,9 +94,12 @@ def test_units_run_the_real_commands_on_the_example_layout() -> None:
     assert config.collector.id_secret_file.name.startswith(".")  # readers skip it
     assert collector["Restart"] == "on-failure" and collector["KillSignal"] == "SIGTERM"
     assert collector["EnvironmentFile"] == "/etc/installation-results/collector.env"
-    report = read_unit(DEPLOY / "installation-report.service")["Service"]
-    assert report["ReadWritePaths"] == str(config.generator.site_dir.parent)
-    assert report["ReadOnlyPaths"] == str(config.generator.submissions_dir)
+    for name in ("installation-report.service", "installation-watch.service"):
+        report = read_unit(DEPLOY / name)["Service"]
+        assert report["ReadWritePaths"] == str(config.generator.site_dir.parent), name
+        assert report["ReadOnlyPaths"] == str(config.generator.submissions_dir), name
+    watch = read_unit(DEPLOY / "installation-watch.service")["Service"]
+    assert watch["KillMode"] == "mixed" and watch["KillSignal"] == "SIGTERM"
     for timer in ("installation-report.timer", "installation-prune.timer"):
         section = read_unit(DEPLOY / timer)["Timer"]
         assert section["Persistent"] == "true" and section["RandomizedDelaySec"]
