@@ -5,6 +5,13 @@ and modification time, so ``rsync`` or a static host uploads only what changed. 
 stays atomic (generator/publish.py): the staging folder still holds the whole new site, and a
 kept file is simply in both sites until the old one is deleted.
 
+Pages and their JSON twins carry the build time (``generated_at``), which would make every
+one of them differ at every build. So a file written with a ``stamp`` (that build time) is
+also kept when it differs from the published one only in that stamp, the same older stamp in
+every place: its content was first made by that earlier build, and it says so. The site's
+front page is always written anew (generator/render/writer.py ``ALWAYS_WRITTEN``), so
+``index.json``'s ``generated_at`` is always the last build's.
+
 The published site is read as carefully as the staging folder is written (paths.py): its
 folders are opened one name at a time relative to the one above, the file too, none through a
 symbolic link (``O_NOFOLLOW``); only a regular file of the same size is read and compared.
@@ -16,6 +23,7 @@ another file system, a file the kernel will not let us link) means: write the fi
 from __future__ import annotations
 
 import os
+import re
 import stat
 from functools import partial
 from pathlib import Path
@@ -26,6 +34,7 @@ _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW"
 # O_NONBLOCK: opening a FIFO planted in the old site must not wait for a writer.
 _FILE = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
 _CAN_KEEP = {os.open, os.link} <= os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
+_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 class SiteFiles:
@@ -39,15 +48,19 @@ class SiteFiles:
         self.prefix = os.path.join(staging.resolve(), "")
         self.previous = previous if _CAN_KEEP and previous and previous.is_dir() else None
 
-    def write(self, path: Path, data: bytes) -> bool:
-        """Put ``data`` at ``path`` (inside the staging folder). False: the old file was kept."""
-        if self.previous is not None and self._keep(path, data):
+    def write(self, path: Path, data: bytes, stamp: str | None = None) -> bool:
+        """Put ``data`` at ``path`` (inside the staging folder). False: the old file was kept.
+
+        ``stamp``: the build time written into ``data``; an old file that has an earlier
+        build's time in its places, and is otherwise the same, is kept too.
+        """
+        if self.previous is not None and self._keep(path, data, stamp):
             return False
         write_file(path, data)
         return True
 
-    def _keep(self, path: Path, data: bytes) -> bool:
-        """Hard-link the published file to ``path`` if it holds exactly ``data``."""
+    def _keep(self, path: Path, data: bytes, stamp: str | None) -> bool:
+        """Hard-link the published file to ``path`` if it holds ``data`` (but the stamp)."""
         assert self.previous is not None
         # Plain string work: Path.relative_to cost a third of this function (8,625 files).
         where = os.fspath(path)
@@ -63,7 +76,7 @@ class SiteFiles:
                 inner = os.open(part, _FOLDER, dir_fd=folder)
                 os.close(folder)
                 folder = inner
-            old = _same_file(name, folder, data)
+            old = _same_file(name, folder, data, stamp)
             if old is None:
                 return False
             os.link(name, path, src_dir_fd=folder, follow_symlinks=False)
@@ -78,11 +91,11 @@ class SiteFiles:
             os.close(folder)
 
 
-def _same_file(name: str, folder: int, data: bytes) -> os.stat_result | None:
-    """The status of regular file ``name`` in ``folder`` if it holds exactly ``data``.
+def _same_file(name: str, folder: int, data: bytes, stamp: str | None) -> os.stat_result | None:
+    """The status of regular file ``name`` in ``folder`` if it holds ``data`` (but the stamp).
 
-    The size is compared first, which costs no read; equal sizes are common (a page whose
-    only change is a count or the time stamp), so then the bytes.
+    The size is compared first, which costs no read (a time stamp always has the same
+    length); equal sizes are common (a page whose only change is a count), so then the bytes.
     """
     handle = os.open(name, _FILE, dir_fd=folder)
     try:
@@ -90,6 +103,17 @@ def _same_file(name: str, folder: int, data: bytes) -> os.stat_result | None:
         if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
             return None
         old = b"".join(iter(partial(os.read, handle, max(len(data), 1) + 1), b""))
-        return status if old == data else None
+        return status if old == data or _same_but_stamp(old, data, stamp) else None
     finally:
         os.close(handle)
+
+
+def _same_but_stamp(old: bytes, new: bytes, stamp: str | None) -> bool:
+    """Whether ``old`` is ``new`` with one earlier time stamp in every place of ``stamp``."""
+    if stamp is None:
+        return False
+    parts = new.split(stamp.encode())
+    if len(parts) == 1:
+        return False
+    earlier = old[len(parts[0]) : len(parts[0]) + len(stamp)]
+    return _STAMP.fullmatch(earlier) is not None and earlier.join(parts) == old

@@ -47,6 +47,12 @@ MAX_QUEUED = 32
 keeps the pickled tasks waiting for a worker (and the pages they hold) to a few thousand."""
 
 
+ALWAYS_WRITTEN = "index.html"
+"""The page (and twin) never kept for differing from the published one only in the build
+time: its ``generated_at`` says when the site was last built. Every other page that did not
+change keeps its file and the time of the build that made it (keep.py)."""
+
+
 class Written(NamedTuple):
     """What ``write_site`` wrote: pages, and files in all (twins, CSVs, charts, assets), of
     which ``kept`` were unchanged and kept their published file (keep.py)."""
@@ -189,17 +195,19 @@ def _claim_batch(targets: Targets, batch: PageBatch) -> _Batch:
 def _write_page(plan: _Plan, files: SiteFiles, *, title: str, generated_at: str) -> int:
     """One page's CSVs, JSON twin and HTML (its charts are separate tasks); how many kept."""
     page, stem = plan.page, plan.target.stem
+    stamp = None if page.path == ALWAYS_WRITTEN else generated_at
     written = [files.write(path, csv_bytes(page.tables[name])) for name, path in plan.csvs.items()]
     written.append(
         files.write(
             plan.target.with_suffix(".json"),
             json_bytes({**page.context, "generated_at": generated_at}),
+            stamp,
         )
     )
     root = root_of(page.path)
     if page.feed is not None:
         feed = atom_bytes(page.feed, page_href=plan.target.name, root=root, author=title)
-        written.append(files.write(plan.feed()[0], feed))
+        written.append(files.write(plan.feed()[0], feed, generated_at))
     template = environment().get_template(page.template)
     html = template.render(
         page=page,
@@ -214,7 +222,7 @@ def _write_page(plan: _Plan, files: SiteFiles, *, title: str, generated_at: str)
         ],
         charts={chart.name: {"src": path.name, "alt": chart.alt} for path, chart in plan.charts},
     )
-    written.append(files.write(plan.target, printable(html)))
+    written.append(files.write(plan.target, printable(html), stamp))
     return written.count(False)
 
 

@@ -7,6 +7,7 @@ and nothing planted in the old site (a link, a FIFO) is followed or kept.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -17,6 +18,7 @@ from generator import publish
 from generator.__main__ import main
 from generator.publish import MARKER
 from generator.render.keep import SiteFiles
+from generator.slugs import package_path
 from support.files import write_submission
 
 EPOCH = "1795000000"  # 2026-11-18T11:06:40Z
@@ -69,6 +71,54 @@ def test_a_rebuild_of_unchanged_data_keeps_every_file(
     assert files(tmp_path / "site") == first
     pages = len(first) - 1  # the summary counts the pages' files, not the marker
     assert f"({pages} files, {pages} unchanged)" in capsys.readouterr().err
+
+
+def test_a_rebuild_a_second_later_keeps_the_pages_whose_content_did_not_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the build time differs: the pages keep their files and their older time, and
+    the front page says when the site was last built."""
+    fill(tmp_path / "submissions")
+    assert build(tmp_path) == 0
+    site = tmp_path / "site"
+    first = files(site)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(EPOCH) + 1))
+
+    assert build(tmp_path) == 0
+
+    second = files(site)
+    assert second["index.html"] != first["index.html"]
+    assert second["index.json"] != first["index.json"]
+    twin = json.loads((site / "index.json").read_bytes())
+    assert twin["generated_at"] == "2026-11-18T11:06:41Z"
+    workshop = next(name for name in first if name.startswith("workshops/ws-keep"))
+    make = package_path("make")
+    for name in (make, make.replace(".html", ".json"), workshop, "matrix.html"):
+        assert second[name] == first[name], name
+    kept = json.loads((site / make).with_suffix(".json").read_bytes())
+    assert kept["generated_at"] == "2026-11-18T11:06:40Z"  # when this content was made
+    assert "2026-11-18T11:06:41Z" not in (site / make).read_text()
+    assert len([name for name in second if second[name] == first.get(name)]) > len(first) // 2
+
+
+def test_a_page_that_differs_in_more_than_its_stamp_is_written(tmp_path: Path) -> None:
+    old, staging = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    staging.mkdir()
+    stamp, earlier = "2026-11-18T11:06:41Z", "2026-11-18T11:06:40Z"
+    (old / "a.html").write_text(f"<p>{earlier}: 5 failing</p><time>{earlier}</time>")
+    (old / "b.html").write_text(f"<p>{earlier}: 5 failing</p><time>2026-11-17T00:00:00Z</time>")
+    (old / "c.html").write_text("<p>XXXX-XX-XXTXX:XX:XXZ: 5 failing</p>")
+    files = SiteFiles(staging, old)
+    assert not files.write(
+        staging / "a.html", f"<p>{stamp}: 5 failing</p><time>{stamp}</time>".encode(), stamp
+    )
+    assert files.write(
+        staging / "b.html", f"<p>{stamp}: 5 failing</p><time>{stamp}</time>".encode(), stamp
+    )
+    assert files.write(staging / "c.html", f"<p>{stamp}: 5 failing</p>".encode(), stamp)
+    assert (staging / "a.html").stat().st_ino == (old / "a.html").stat().st_ino
+    assert (staging / "b.html").stat().st_ino != (old / "b.html").stat().st_ino
 
 
 def test_a_changed_page_is_a_new_file_and_a_removed_page_is_gone(tmp_path: Path) -> None:
