@@ -2,7 +2,9 @@
 
     1. wipe ``.demo/`` and write a demo config with a random key
     2. drop two years of older synthetic submissions into ``.demo/submissions/``, as an
-       importer would (HTTP cannot backdate, and the report's time charts need a history)
+       importer would (HTTP cannot backdate, and the report's time charts need a history);
+       the last ``SWITCH_DAYS`` of them in the installation test's words, the rest in the
+       Software Carpentry scripts' (an event of the demo config marks the switch)
     3. start the real collector on a free loopback port and wait until it is healthy
     4. post a few hundred synthetic people's runs through the reference client, each person
        with an id file of their own, so re-runs really send back the id they were issued; the
@@ -46,6 +48,9 @@ START_TIMEOUT = 60.0  # seconds for the collector to come up on a slow, shared m
 STOP_TIMEOUT = 20.0
 CLIENT_TIMEOUT = 60.0  # seconds for one run of the client (its own budget is shorter)
 POSTING_THREADS = 4  # people posting at once: the client starts a Python each time
+SWITCH_DAYS = 120
+"""Days ago the demo deployment switched from the Software Carpentry scripts to the
+installation test: the history before is in the scripts' words, after in the test's."""
 UPCOMING = ((4, "carpentry-online"), (11, "carpentry-leipzig"), (25, "carpentry-lyon"))
 """Days from today and names of the workshops the live posts prepare for."""
 
@@ -79,7 +84,10 @@ def run_demo(
     config_path = _write_config(workdir, site_dir, key)
     now = datetime.now(timezone.utc)
 
-    written = write_files(workdir / "submissions", history, seed=seed + 1, end=now)
+    switch = _days_ago(SWITCH_DAYS).replace(hour=0, minute=0, second=0, microsecond=0)
+    written = write_files(
+        workdir / "submissions", history, seed=seed + 1, end=now, install_test_from=switch
+    )
     _say(f"dropped {written} older synthetic submissions into {workdir / 'submissions'}")
     _say("  (as an importer would, docs/file-format.md: HTTP cannot backdate, charts need history)")
 
@@ -151,7 +159,13 @@ def _write_config(workdir: Path, site_dir: Path, key: str) -> Path:
             "title": "Installation test results (demo data)",
             # The day the synthetic regression starts (generator/synthetic/machines.py), so
             # the demo's event has a before/after comparison with something to show.
-            "events": {_regression_day(): f"{REGRESSION_PACKAGE} {REGRESSION_VERSION} released"},
+            # And the day the installation test replaced the swc scripts (see SWITCH_DAYS).
+            "events": {
+                f"{_days_ago(SWITCH_DAYS):%Y-%m-%d}": "install-test.py replaces the swc scripts",
+                f"{_days_ago(REGRESSION_DAYS):%Y-%m-%d}": (
+                    f"{REGRESSION_PACKAGE} {REGRESSION_VERSION} released"
+                ),
+            },
             # Where `python -m collector serve --config .demo/config.yaml` listens afterwards,
             # so the demo site's submit page and installation test point at it.
             "collector_url": DEMO_COLLECTOR_URL,
@@ -163,9 +177,8 @@ def _write_config(workdir: Path, site_dir: Path, key: str) -> Path:
     return path
 
 
-def _regression_day() -> str:
-    day = datetime.now(timezone.utc) - timedelta(days=REGRESSION_DAYS)
-    return day.strftime("%Y-%m-%d")
+def _days_ago(days: int) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(days=days)
 
 
 def _start_collector(config_path: Path, workdir: Path) -> subprocess.Popen[bytes]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import orjson
 
+from generator.synthetic.hosts import install_test_payload
 from generator.synthetic.learners import Attempt, Payload, Person, Workshops, draw_person
 from installdata.record import Record, make_record
 
@@ -38,8 +39,18 @@ def iter_people(count: int, seed: int = 0, end: datetime | None = None) -> Itera
         yield draw_person(rng, workshops, end)
 
 
-def iter_records(count: int, seed: int = 0, end: datetime | None = None) -> Iterator[Record]:
-    """Yield ``count`` complete file-drop records (docs/file-format.md), one per attempt."""
+def iter_records(
+    count: int,
+    seed: int = 0,
+    end: datetime | None = None,
+    install_test_from: datetime | None = None,
+) -> Iterator[Record]:
+    """Yield ``count`` complete file-drop records (docs/file-format.md), one per attempt.
+
+    ``install_test_from``: attempts from then on are what the installation test sends
+    (``hosts.install_test_payload``: its check names and messages), the earlier ones what the
+    Software Carpentry scripts sent, as for a deployment that switched scripts that day.
+    """
     # ids come from a stream of their own, so payloads are the same as iter_people's
     rng = random.Random(seed ^ 0x5EED)
     produced = 0
@@ -55,20 +66,31 @@ def iter_records(count: int, seed: int = 0, end: datetime | None = None) -> Iter
                 received=attempt.received_at,
                 user_id=user_id,
                 key_name=KEY_NAME,
-                **attempt.payload,
+                **(
+                    install_test_payload(person, attempt)
+                    if install_test_from is not None and attempt.received_at >= install_test_from
+                    else attempt.payload
+                ),
             )
             produced += 1
 
 
-def write_files(root: Path, count: int, seed: int = 0, end: datetime | None = None) -> int:
+def write_files(
+    root: Path,
+    count: int,
+    seed: int = 0,
+    end: datetime | None = None,
+    install_test_from: datetime | None = None,
+) -> int:
     """Write ``count`` records as ``root/<YYYY-MM-DD>/<submission_id>.json``; return count.
+    ``install_test_from``: as for ``iter_records``.
 
     Fast rather than careful (no temporary files, no fsync): for tests and benchmarks that
     fill a folder nobody is reading yet.
     """
     made: set[str] = set()
     written = 0
-    for record in iter_records(count, seed, end):
+    for record in iter_records(count, seed, end, install_test_from):
         day = record["received_at"][:10]
         if day not in made:
             (root / day).mkdir(parents=True, exist_ok=True)

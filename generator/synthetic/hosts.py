@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from generator.synthetic.learners import Attempt, Person
+from generator.synthetic.learners import Attempt, Payload, Person
 from installdata.installtest.checks import KNOWN_CHECKS, Check
 from installdata.installtest.probe import Host, Ran
 from installdata.installtest.script import CHECKS, entries, run_checks
@@ -188,6 +188,22 @@ def install_test_results(person: Person, attempt: Attempt) -> Results:
         "user_system_info": host.info,
         "workshop_id": info.get("workshop_id"),
         "email": info.get("email_id"),
+    }
+
+
+def install_test_payload(person: Person, attempt: Attempt) -> Payload:
+    """``install_test_results`` as the reference client sends them: the workshop and e-mail
+    address inside ``user_system_info`` (docs/protocol.md). For files dropped in directly."""
+    results = install_test_results(person, attempt)
+    info = {
+        **results["user_system_info"],
+        "workshop_id": results["workshop_id"],
+        "email_id": results["email"],
+    }
+    return {
+        "successful_installs": results["successful_installs"],
+        "failed_installs": results["failed_installs"],
+        "user_system_info": info,
     }
 
 

@@ -23,12 +23,13 @@ SYSTEM_FIELDS = {
 FILENAME_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 RECEIVED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 SCHEMA = json.loads(SUBMISSION_SCHEMA.read_text(encoding="utf-8"))
+PAYLOAD_KEYS = ("user_system_info", "successful_installs", "failed_installs")
 
 
 def check_payload(payload: dict) -> None:
     """Assert one request body (without unique_user_id) is within docs/protocol.md's bounds."""
     jsonschema.validate(payload, SCHEMA)  # what the collector itself accepts
-    assert set(payload) == {"user_system_info", "successful_installs", "failed_installs"}
+    assert set(payload) == set(PAYLOAD_KEYS)
     info = payload["user_system_info"]
     assert set(info) == SYSTEM_FIELDS
     for value in info.values():
@@ -120,3 +121,24 @@ def test_write_files_lays_out_one_file_per_record_by_day(tmp_path: Path) -> None
         record = json.loads(path.read_text(encoding="utf-8"))
         assert path.stem == record["submission_id"]
         assert path.parent.name == record["received_at"][:10]
+
+
+def test_a_history_switches_to_the_installation_tests_words_on_the_day_it_is_told() -> None:
+    """The demo's deployment changed scripts: before the day, the swc scripts' names
+    ("Make (make)"); from it, the installation test's (its check table), still valid files."""
+    from installdata.installtest.checks import KNOWN_CHECKS
+    from installdata.installtest.probe import full_name
+
+    end = datetime(2026, 11, 18, tzinfo=timezone.utc)
+    switch = end - timedelta(days=60)
+    records = list(iter_records(600, seed=3, end=end, install_test_from=switch))
+    test_names = {full_name(check) for check in KNOWN_CHECKS}
+    before, after = Counter(), Counter()
+    for record in records:
+        jsonschema.validate({key: record[key] for key in PAYLOAD_KEYS}, SCHEMA)
+        names = {e["name"] for e in record["successful_installs"] + record["failed_installs"]}
+        received = datetime.strptime(record["received_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        side = after if received.replace(tzinfo=timezone.utc) >= switch else before
+        side.update(name in test_names for name in names)
+    assert before[False] > 0 and after[True] > 0
+    assert after[False] == 0  # from the switch on, every name is one the test prints
