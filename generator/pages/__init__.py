@@ -46,11 +46,11 @@ def iter_pages(
     """Every page of the site, as soon as each is ready. ``now`` anchors the recent periods.
 
     The overview, the package pages, the matrix and compare exist for all time and for each
-    recent period (``generator.periods``). The order keeps a renderer that works alongside
-    busy: the pages with charts come first (overviews, matrices, packages: drawing is the
-    slow part), and the thousands of chartless workshop pages last, as one ``PageBatch``
-    that the render workers build themselves (``generator.model.pages_of`` builds it here).
-    The package pages are computed together, as one list, then handed over page by page.
+    recent period (``generator.periods``). The thousands of workshop pages come first, as
+    one ``PageBatch`` that the render workers build themselves, while this process computes
+    the other pages (``generator.model.pages_of`` builds a batch here); then the pages with
+    charts (overviews, matrices, packages). The package pages are computed together, as one
+    list, then handed over page by page.
     The tables are read only before the first page comes. ``events``: the (date, label)
     pairs of ``generator.events``; ``package_aliases`` and ``help_urls`` are the config's
     (which names mean one package; fix instructions).
@@ -59,8 +59,13 @@ def iter_pages(
     del people, results  # everything below reads the facts: let the tables go (memory)
     periods = make_periods(facts, now)
     everything = periods[0].view
-    rows = [package_rows(facts, period.view, period.days) for period in periods]
     error_texts = error_entries(facts)
+    fixes = fix_links(facts, error_texts, help_urls or {})
+    listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
+    yield workshop_batch(
+        facts, everything, error_texts, listed, fixes.of, install_test=install_test
+    )
+    rows = [package_rows(facts, period.view, period.days) for period in periods]
     anchor = anchor_of(facts, now.value)
     found = recent_changes(facts, error_texts, anchor)
     news = News([item.change for item in found], event_comparisons(facts, events, anchor))
@@ -78,7 +83,6 @@ def iter_pages(
     by_package = [breakdowns(facts, period.view) for period in periods]
     for period, period_rows, period_breakdowns in zip(periods, rows, by_package, strict=True):
         yield matrix_page(facts, period, period_rows, period_breakdowns)
-    fixes = fix_links(facts, error_texts, help_urls or {})
     errors = [error_groups(facts, period.view, error_texts) for period in periods]
     dates = version_dates(facts)
     names = [row["name"] for row in rows[0]]
@@ -104,8 +108,4 @@ def iter_pages(
     ):
         yield compare_page(facts, period, period_rows, period_breakdowns, period_errors)
     yield submit_page(collector_url, install_test)
-    listed, hidden = workshop_rows(facts, everything, min_workshop_participants)
     yield workshops_index_page(list(listed.values()), hidden)
-    yield workshop_batch(
-        facts, everything, error_texts, listed, fixes.of, install_test=install_test
-    )

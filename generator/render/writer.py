@@ -75,8 +75,8 @@ def write_site(
 
     ``pages`` may be a generator that is still computing later pages: each page is written (or
     handed to a worker process) as soon as it arrives, so a big site renders while it is
-    being aggregated; each ``PageBatch`` is built and written at the end, by workers forked
-    for it (see ``_Writer``). ``progress``: show a bar of pages written on stderr.
+    being aggregated; a ``PageBatch``'s pages are built and written by the workers
+    themselves (see ``_Writer``). ``progress``: show a bar of pages written on stderr.
     ``previous``: the published site, whose files that come out byte for byte the same are
     kept (keep.py).
 
@@ -276,9 +276,12 @@ class _Writer:
     Workers are forked, so they inherit the compiled templates and loaded matplotlib (see
     ``prepare``). Both ways run the same code and write the same bytes.
 
-    A ``PageBatch`` waits for ``finish``: then, once every page before it is written, fresh
-    workers are forked for it, which inherit it (and the tables it builds from) instead of
-    receiving pickled pages, and each builds and writes one share of its pages.
+    A ``PageBatch`` is handed over as the recipe of its pages, never as pickled pages: the
+    workers inherit it (and the tables it builds from) when they are forked, and each share
+    of its pages (one per core) is a task. A batch that comes before the workers are forked
+    is theirs, its shares the first tasks (so the workers build the workshop pages while the
+    caller computes the rest); one that comes later waits for ``finish``, which forks fresh
+    workers for it once every page before it is written.
     """
 
     def __init__(self, job: _Job, *, progress: bool) -> None:
@@ -286,7 +289,8 @@ class _Writer:
         self.show_progress = progress
         self.progress = Progress()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
-        self.batches: list[_Batch] = []
+        self.batches: list[_Batch] = []  # came after the workers were forked
+        self.adopted: _Batch | None = None  # the workers', when they are forked
         self.work = 0
         self.pages = 0
         self.kept = 0
@@ -320,7 +324,15 @@ class _Writer:
     def add_batch(self, batch: _Batch) -> None:
         self.pages += len(batch.targets)
         self.work += len(batch.targets)
-        self.batches.append(batch)
+        if self.workers.running or self.adopted is not None:
+            self.batches.append(batch)
+            return
+        self.adopted, self.job = batch, replace(self.job, batch=batch)
+        self.workers = self._pool(self.job, in_flight=MAX_QUEUED)  # not forked yet
+        shares = _shares(batch)
+        self.waiting[:0] = [("share", (share, shares)) for share in range(shares)]
+        if self.workers.started(self.work):
+            self._submit(final=False)
 
     def finish(self) -> None:
         """Write whatever is still waiting, then the batches, and wait for the workers."""
@@ -337,7 +349,7 @@ class _Writer:
             self.workers.close()
             self.workers = self._pool(replace(self.job, batch=batch))
             self.workers.started(self.work)  # the same decision as for the pages before
-            shares = max(1, min(cores(), len(batch.targets)))
+            shares = _shares(batch)
             for share in range(shares):
                 self._submit_task(("share", (share, shares)))
             self._wait()
@@ -368,13 +380,18 @@ class _Writer:
         self.progress.show(self.show_progress, desc="writing", unit=" pages")
 
 
+def _shares(batch: _Batch) -> int:
+    """Into how many tasks a batch's pages are split: one per core."""
+    return max(1, min(cores(), len(batch.targets)))
+
+
 def _slices(tasks: list[Task], *, final: bool) -> tuple[list[Task], list[Task]]:
-    """Charts as they are; single pages joined into slices of ``PAGES_PER_TASK``.
+    """Charts and shares as they are; single pages joined into slices of ``PAGES_PER_TASK``.
 
     Returns (ready, still waiting): a slice that is not full waits for more pages unless
     ``final``.
     """
-    ready = [task for task in tasks if task[0] == "chart"]
+    ready = [task for task in tasks if task[0] != "pages"]
     plans = [plan for kind, data in tasks if kind == "pages" for plan in data]
     full = len(plans) if final else len(plans) - len(plans) % PAGES_PER_TASK
     ready += [

@@ -501,7 +501,7 @@ def test_contexts_are_json_with_plain_ints_and_rounded_float_rates(tmp_path: Pat
     assert share == 0.3333 and type(share) is float
 
 
-def test_iter_pages_gives_the_chart_pages_first_and_the_workshop_pages_last_as_a_batch(
+def test_iter_pages_gives_the_workshop_pages_first_as_a_batch_then_each_other_page(
     tmp_path: Path,
 ) -> None:
     write_submission(tmp_path, user_id="a", workshop_id="ws-1", failed=["make"])
@@ -512,7 +512,7 @@ def test_iter_pages_gives_the_chart_pages_first_and_the_workshop_pages_last_as_a
 
     items = list(iter_pages(people, loaded.results, now=NOW, generated_at="x", title="T"))
 
-    *pages, batch = items
+    batch, *pages = items
     assert all(isinstance(page, Page) for page in pages)
     assert "workshop.html" not in [page.template for page in pages]  # type: ignore[union-attr]
     assert isinstance(batch, PageBatch) and len(batch.paths) == 3
