@@ -93,6 +93,11 @@ def test_units_run_the_real_commands_on_the_example_layout() -> None:
     assert config.collector.id_secret_file.name.startswith(".")  # readers skip it
     assert collector["Restart"] == "on-failure" and collector["KillSignal"] == "SIGTERM"
     assert collector["EnvironmentFile"] == "/etc/installation-results/collector.env"
+    prune = read_unit(DEPLOY / "installation-prune.service")["Service"]
+    assert prune["ReadWritePaths"].split() == [
+        str(config.collector.submissions_dir),
+        f"-{config.generator.cache_dir}",  # prune clears the cache of what it deleted
+    ]
     report = read_unit(DEPLOY / "installation-report.service")["Service"]
     assert report["ReadWritePaths"] == str(config.generator.site_dir.parent)
     assert report["ReadOnlyPaths"] == str(config.generator.submissions_dir)
