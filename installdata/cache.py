@@ -34,7 +34,7 @@ import hashlib
 import os
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,22 +73,22 @@ def code_version() -> str:
     return _digest(b"\0".join(parts), 16)
 
 
+def _absolute(cache_dir: Path, submissions_dir: Path) -> Path:
+    """A relative ``cache_dir`` (only a config built in code has one: a loaded config resolves
+    it against the config file's folder) is taken beside the submissions folder."""
+    return (submissions_dir.resolve().parent / cache_dir).resolve()
+
+
 def cache_root(cache_dir: Path, submissions_dir: Path) -> Path:
-    """Where the cache of ``submissions_dir`` lives: one folder per submissions folder.
-
-    A relative ``cache_dir`` (only a config built in code has one: a loaded config resolves
-    it against the config file's folder) is taken beside the submissions folder.
-    """
-    if not cache_dir.is_absolute():
-        cache_dir = submissions_dir.resolve().parent / cache_dir
+    """Where the cache of ``submissions_dir`` lives: one folder per submissions folder."""
     real = os.path.realpath(submissions_dir)
-    return cache_dir / _digest(os.fsencode(real), 8)
+    return _absolute(cache_dir, submissions_dir) / _digest(os.fsencode(real), 8)
 
 
-def check_location(cache_dir: Path, *folders: Path) -> None:
-    """``UserError`` if ``cache_dir`` is or lies inside one of ``folders``."""
-    cache = cache_dir.resolve()
-    for folder in folders:
+def check_location(cache_dir: Path, submissions_dir: Path, *others: Path) -> None:
+    """``UserError`` if ``cache_dir`` is or lies inside the submissions or ``others``."""
+    cache = _absolute(cache_dir, submissions_dir)
+    for folder in (submissions_dir, *others):
         inside = folder.resolve()
         if cache == inside or inside in cache.parents:
             raise UserError(
@@ -112,8 +112,8 @@ class ReadCache:
 
     def __init__(self, cache_dir: Path, submissions_dir: Path, max_file_bytes: int) -> None:
         self.root = os.fspath(submissions_dir)
+        check_location(cache_dir, submissions_dir)
         self.folder = cache_root(cache_dir, submissions_dir)
-        check_location(self.folder, submissions_dir)
         self._salt = f"{code_version()}\0{max_file_bytes}\0".encode()
         try:
             self._present = set(os.listdir(self.folder))
@@ -146,7 +146,7 @@ class ReadCache:
     def has(self, entry: str) -> bool:
         return entry in self._present
 
-    def load(self, runs: Sequence[tuple[str, list[str]]]) -> Iterator[Kept | None]:
+    def load(self, runs: Sequence[tuple[str, list[str]]]) -> Generator[Kept | None, None, None]:
         """Each run kept as ``(entry, paths)``, in order, read ahead by threads (pyarrow
         parses without the GIL); None for a run whose cache file is unusable."""
         from installdata.columnar import read_run

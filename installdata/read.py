@@ -262,32 +262,40 @@ class Reading:
         read = chain.from_iterable(self._workers.results()) if self._workers.running else None
         runs, self._runs = self._runs, []  # the tables hold the paths from here on
         cached = [(run.entry, run.paths) for run in runs if run.cached and run.entry]
-        loaded = self._cache.load(cached) if self._cache and cached else iter(())
+        loaded = self._cache.load(cached) if self._cache else None
         kept: list[Kept] = []
-        for run in runs:
-            if run.cached and (found := next(loaded)) is not None:
-                kept.append(found)
-                continue
+        try:
+            for run in runs:
+                if loaded is not None and run.cached and (found := next(loaded)) is not None:
+                    kept.append(found)
+                    continue
+                if kept:
+                    yield self._merged(kept)
+                    kept = []
+                yield from self._read_run(run, read)
             if kept:
                 yield self._merged(kept)
-                kept = []
-            pieces = []
-            for paths in _chunks(run.paths, CHUNK_SIZE):
-                if read is not None and not run.cached:
-                    columns = next(read)
-                else:
-                    columns = self._read_chunk(paths)
-                    self._progress.advance(len(paths))
-                pieces.append(_with_paths(columns, paths))
-                yield pieces[-1]
-            if self._cache is not None and run.entry is not None:
-                self._cache.store(run.entry, pieces)
-        if kept:
-            yield self._merged(kept)
+        finally:
+            if loaded is not None:
+                loaded.close()  # its threads end: the renderer forks its workers next
         self._workers.close()
         self._progress.close()
         if self._cache is not None:
             self._cache.finish()
+
+    def _read_run(self, run: _Run, read: Iterator[ChunkColumns] | None) -> Iterator[Chunk]:
+        """A run's chunks from its files (by the workers, if they have it); then kept."""
+        pieces = []
+        for paths in _chunks(run.paths, CHUNK_SIZE):
+            if read is not None and not run.cached:
+                columns = next(read)
+            else:  # in-process: a small folder, or a cache file that turned out unusable
+                columns = self._read_chunk(paths)
+                self._progress.advance(len(paths))
+            pieces.append(_with_paths(columns, paths))
+            yield pieces[-1]
+        if self._cache is not None and run.entry is not None:
+            self._cache.store(run.entry, pieces)
 
     def _merged(self, kept: list[Kept]) -> Chunk:
         from installdata.columnar import merge
