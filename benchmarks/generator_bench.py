@@ -10,10 +10,15 @@ folder, then times, in the same run:
          no build can be faster than the data it must read;
   build  a full ``python -m generator build`` of the same folder, as a subprocess, so its
          peak memory can be read from ``getrusage(RUSAGE_CHILDREN)`` (the largest single
-         process of the build, worker processes included).
+         process of the build, worker processes included), with an empty build cache
+         (``generator.cache_dir``): a cold build;
+  cached the same build again, every folder read from the cache;
+  incremental  the build after one new day folder of 300 submissions, the rest cached.
 
-Floor and build run ``--repeat`` times each (default 3), in turns, and the best of each
-counts: on a shared machine the slowest runs measure the neighbours, not the code.
+Floor and builds run ``--repeat`` times each (default 3), in turns, and the best of each
+counts: on a shared machine the slowest runs measure the neighbours, not the code. Builds
+are also given in CPU seconds (user + sys of the build and its workers), which neighbours
+disturb less than wall time.
 It prints both times, their ratio (target: at most 2.0 at N = 100,000) and the build's peak
 memory (target: under 2 GiB), repeats the build on a folder a tenth the size to split time and
 memory into a fixed part and a part per file, and extrapolates both to 1,000,000 submissions.
@@ -34,6 +39,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,11 +72,24 @@ def floor_seconds(root: Path) -> float:
     return elapsed
 
 
-def build(root: Path, site: Path) -> tuple[float, int, str]:
-    """Run the real command line; return (seconds, peak RSS in bytes, its stderr)."""
+INCREMENT = 300
+"""Submissions in the new day folder of the incremental build."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def build(root: Path, site: Path, cache: Path) -> tuple[float, int, str, float]:
+    """Run the real command line; return (seconds, peak RSS in bytes, its stderr's first
+    line, CPU seconds)."""
     config = root.parent / "config.yaml"
-    config.write_text(f"generator:\n  submissions_dir: {root}\n  site_dir: {site}\n")
+    config.write_text(
+        f"generator:\n  submissions_dir: {root}\n  site_dir: {site}\n  cache_dir: {cache}\n"
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "generator", "build", "--config", str(config)],
@@ -86,7 +105,7 @@ def build(root: Path, site: Path) -> tuple[float, int, str]:
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if peak_kib <= before:  # a smaller earlier child set the maximum; cannot tell this one's
         peak_kib = before
-    return elapsed, peak_kib * 1024, done.stderr.strip().splitlines()[0]
+    return elapsed, peak_kib * 1024, done.stderr.strip().splitlines()[0], _children_cpu() - cpu
 
 
 def stages(root: Path, site: Path) -> dict[str, float]:
@@ -132,22 +151,55 @@ def stages(root: Path, site: Path) -> dict[str, float]:
     return times
 
 
+def add_day(root: Path, count: int, seed: int) -> Path:
+    """``count`` submissions in a day folder of their own, after every stored one."""
+    with tempfile.TemporaryDirectory(dir=root.parent) as tmp:
+        write_files(Path(tmp), count, seed=seed)
+        day = root / "9999-12-31"  # sorts last, as tomorrow's folder would
+        day.mkdir()
+        for path in Path(tmp).rglob("*.json"):
+            path.rename(day / path.name)
+    return day
+
+
 def measure(n: int, workdir: Path, repeat: int) -> dict[str, float]:
-    """Best of ``repeat`` runs of the floor and of the build, taken in turns."""
+    """Best of ``repeat`` runs of the floor and of each build, taken in turns."""
     root = workdir / f"submissions-{n}"
     root.mkdir()
     started = time.perf_counter()
     write_files(root, n, seed=0)
     print(f"  wrote {n:,} files in {time.perf_counter() - started:.1f} s", flush=True)
     floor_seconds(root)  # warm the page cache so both timings read from memory
-    floors, builds, peak = [], [], 0
+    best: dict[str, float] = {}
+    peak = 0
     for run in range(repeat):
-        floors.append(floor_seconds(root))
-        seconds, run_peak, summary = build(root, workdir / f"site-{n}-{run}")
-        builds.append(seconds)
-        peak = max(peak, run_peak)
-        print(f"  floor {floors[-1]:.2f} s, build {seconds:.2f} s ({summary})", flush=True)
-    return {"n": n, "floor": min(floors), "build": min(builds), "peak": peak}
+        floor = floor_seconds(root)
+        cache = workdir / f"cache-{n}-{run}"
+        runs = {"floor": (floor, 0.0)}
+        for kind in ("build", "cached", "incremental"):
+            if kind == "incremental":
+                day = add_day(root, INCREMENT, seed=run + 1)
+            seconds, run_peak, summary, cpu = build(root, workdir / f"site-{n}-{run}", cache)
+            if kind == "incremental":
+                shutil.rmtree(day)
+            if kind == "build":
+                peak = max(peak, run_peak)
+            runs[kind] = (seconds, cpu)
+        shutil.rmtree(cache)
+        for kind, (seconds, cpu) in runs.items():
+            best[kind] = min(best.get(kind, seconds), seconds)
+            best[f"{kind} cpu"] = min(best.get(f"{kind} cpu", cpu), cpu)
+        print(
+            f"  floor {floor:.2f} s, "
+            + ", ".join(
+                f"{kind} {seconds:.2f} s (cpu {cpu:.2f} s)"
+                for kind, (seconds, cpu) in runs.items()
+                if kind != "floor"
+            )
+            + f" ({summary})",
+            flush=True,
+        )
+    return {"n": n, **best, "peak": peak}
 
 
 def at(target: int, small: dict[str, float], large: dict[str, float], key: str) -> float:
@@ -182,7 +234,18 @@ def main() -> None:
         print()
         print(f"best of {args.repeat} runs each, taken in turns:")
         print(f"floor (list, read, json.loads):      {large['floor']:8.2f} s")
-        print(f"generator build (subprocess):        {large['build']:8.2f} s")
+        print(
+            f"generator build (subprocess):        {large['build']:8.2f} s"
+            f"   (cpu {large['build cpu']:.2f} s, empty cache)"
+        )
+        print(
+            f"build, every folder cached:          {large['cached']:8.2f} s"
+            f"   (cpu {large['cached cpu']:.2f} s)"
+        )
+        print(
+            f"build after a new day of {INCREMENT} files: {large['incremental']:8.2f} s"
+            f"   (cpu {large['incremental cpu']:.2f} s, the rest cached)"
+        )
         verdict = "ok" if ratio <= TARGET_RATIO else "OVER TARGET"
         print(f"ratio build / floor:                 {ratio:8.2f}   (target <= 2.0: {verdict})")
         verdict = "ok" if large["peak"] < TARGET_MEMORY else "OVER TARGET"

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from generator.publish import check_target, publish_site
+from installdata.cache import ReadCache, check_location
 from installdata.config import GeneratorConfig
 from installdata.errors import UserError
 from installdata.printing import shown
@@ -161,13 +162,16 @@ def build_site(
     submissions_dir = submissions_dir or config.submissions_dir
     site_dir = (site_dir or config.site_dir).resolve()  # a symlinked site: publish its target
     _check_folders(submissions_dir, site_dir)
+    check_location(config.cache_dir, submissions_dir, site_dir)  # it holds e-mail addresses
     check_target(site_dir)  # now, not after minutes of reading
     now = build_time()
     generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     progress = sys.stderr.isatty()
 
+    # Unchanged folders come from the cache of what earlier builds read (installdata/cache.py).
+    cache = ReadCache(config.cache_dir, submissions_dir, config.max_file_bytes)
     with Reading(
-        submissions_dir, progress=progress, max_file_bytes=config.max_file_bytes
+        submissions_dir, progress=progress, max_file_bytes=config.max_file_bytes, cache=cache
     ) as reading:
         # The readers are working; import the rest now (about 1 s of CPU, see the docstring).
         import pandas as pd

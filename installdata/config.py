@@ -145,6 +145,11 @@ class GeneratorConfig:
 
     submissions_dir: Path = option("submissions", FilePath(), "the submissions folder it reads")
     site_dir: Path = option("site", FilePath(), "where the site is published")
+    cache_dir: Path = option(
+        "build-cache",
+        FilePath(),
+        "each folder's parsed files, kept between builds; holds emails, may be deleted any time",
+    )
     title: str = option("Installation test results", Text(), "the site's title")
     collector_url: str | None = option(
         None,

@@ -13,6 +13,10 @@ the deletion survives a crash. A submission stored after the scan began is left 
 Both read the way the build reads (installdata/folder.py, ``generator.max_file_bytes``), so
 they see exactly the files the report counts, and remove only regular files they listed,
 never through a link. What they could not read is named, escaped, as not checked.
+
+Both read through the build cache (installdata/cache.py) and then remove the cache files of
+every folder they deleted from, in the same command: the cache holds the submissions' rows,
+and nothing of a deleted submission may live on there.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from installdata.cache import ReadCache, forget_folders
 from installdata.config import Config
 from installdata.errors import UserError
 from installdata.folder import SubmissionFolder, UnusableFile
@@ -36,7 +41,19 @@ def _load(config: Config) -> LoadResult:
     root = config.collector.submissions_dir
     if not root.is_dir():
         raise UserError(f"submissions folder not found: {shown(root)} (collector.submissions_dir)")
-    return load_submissions(root, max_file_bytes=config.generator.max_file_bytes)
+    limit = config.generator.max_file_bytes
+    cache = ReadCache(config.generator.cache_dir, root, limit)
+    return load_submissions(root, max_file_bytes=limit, cache=cache)
+
+
+def _remove(config: Config, paths: list[Path]) -> int:
+    """Remove the files, and the build cache of every folder they were in (it holds them)."""
+    root = config.collector.submissions_dir
+    folders = {os.path.relpath(path.parent, root) for path in paths}
+    try:
+        return remove_submission_files(root, paths)
+    finally:
+        forget_folders(config.generator.cache_dir, root, folders)
 
 
 def person_files(
@@ -131,7 +148,7 @@ def forget_command(config: Config, user_id: str | None, email: str | None, dry_r
         for path in paths:
             print(f"  {shown(path.relative_to(root))}")
     else:
-        removed = remove_submission_files(root, paths)
+        removed = _remove(config, paths)
         print(f"removed {_plural(removed, 'submission file')} of {whose}")
     _warn_unreadable(result, f"submissions of that {given}")
     return 0
@@ -143,7 +160,6 @@ def prune_command(config: Config, dry_run: bool) -> int:
     if days is None:
         print("retention is off (collector.retention_days is not set); nothing removed")
         return 0
-    root = config.collector.submissions_dir
     result = _load(config)
     cutoff = datetime.now(timezone.utc) - timedelta(days=days)
     submissions = result.submissions
@@ -153,7 +169,7 @@ def prune_command(config: Config, dry_run: bool) -> int:
     if dry_run:
         print(f"would remove {_plural(len(paths), 'submission file')} received before {since}")
     else:
-        removed = remove_submission_files(root, paths)
+        removed = _remove(config, paths)
         print(f"removed {_plural(removed, 'submission file')} received before {since}")
     _warn_unreadable(result, f"submissions received before {since}")
     return 0

@@ -41,6 +41,19 @@ class Listing:
         self.skipped: list[tuple[str, str]] = []
 
     def __iter__(self) -> Iterator[str]:
+        for path, _ in self._entries():
+            yield path
+
+    def files(self) -> Iterator[tuple[str, os.stat_result]]:
+        """As iterating, with each file's ``lstat``: what the build cache keys a run of files
+        by (installdata/cache.py). A file that vanished before its stat is skipped as such."""
+        for path, entry in self._entries():
+            try:
+                yield path, entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                self.skipped.append((path, os_reason(exc)))
+
+    def _entries(self) -> Iterator[tuple[str, os.DirEntry[str]]]:
         try:
             fd = open_root(self.root)
         except OSError as exc:
@@ -60,8 +73,10 @@ class Listing:
         else:
             raise self._error(path, exc) from None
 
-    def _walk(self, fd: int, folder: str, *, top: bool = False) -> Iterator[str]:
-        """The files below ``folder``, open as ``fd``."""
+    def _walk(
+        self, fd: int, folder: str, *, top: bool = False
+    ) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        """The files below ``folder``, open as ``fd``, and their entries."""
         try:
             with os.scandir(fd) as scan:
                 entries = sorted(
@@ -82,11 +97,11 @@ class Listing:
                 self.skipped.append((path, LINK))
             elif key.endswith(".json"):
                 if entry.is_file(follow_symlinks=False):
-                    yield path
+                    yield path, entry
                 else:
                     self.skipped.append((path, _why_not_a_file(entry)))
 
-    def _folder(self, parent: int, name: str, path: str) -> Iterator[str]:
+    def _folder(self, parent: int, name: str, path: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
         try:
             fd = open_folder(name, parent)
         except UnusableFile as exc:  # a link, or no longer a folder

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from installdata.cache import ReadCache
 from installdata.folder import MAX_FILE_BYTES
 from installdata.parse import CODED_SUBMISSION_COLUMNS
 from installdata.read import CODED_RESULT_COLUMNS, Chunk, Coded, Reading
@@ -151,11 +152,15 @@ def load_submissions(
     workers: int | None = None,
     progress: bool = False,
     max_file_bytes: int = MAX_FILE_BYTES,
+    cache: ReadCache | None = None,
 ) -> LoadResult:
     """Load every submission file below ``root`` (which must exist) into a ``LoadResult``.
 
     ``workers``: processes to use (default: every core; 1 reads in-process);
-    ``max_file_bytes``: larger files are skipped unread (``generator.max_file_bytes``).
+    ``max_file_bytes``: larger files are skipped unread (``generator.max_file_bytes``);
+    ``cache``: the build cache, which unchanged folders are read from (installdata/cache.py).
     """
-    with Reading(root, workers, progress=progress, max_file_bytes=max_file_bytes) as reading:
+    with Reading(
+        root, workers, progress=progress, max_file_bytes=max_file_bytes, cache=cache
+    ) as reading:
         return assemble(reading)

@@ -17,18 +17,25 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from installdata.cache import ReadCache
 from installdata.folder import MAX_FILE_BYTES, SubmissionFolder, UnusableFile
 from installdata.listing import Listing
 from installdata.parallel import Workers
 from installdata.parse import CODED_SUBMISSION_COLUMNS, ROW, Entry, parse_file
 from installdata.progress import Progress
+
+if TYPE_CHECKING:  # pyarrow is imported only once the readers are forked
+    from installdata.columnar import Kept
 
 CODED_RESULT_COLUMNS = ("name", "version", "error")
 
@@ -124,16 +131,39 @@ def _chunks(paths: list[str], size: int) -> Iterator[list[str]]:
         yield paths[start : start + size]
 
 
+def _read_pieces(read_chunk: ReadChunk, pieces: list[list[str]]) -> list[ChunkColumns]:
+    """A worker's task: several pieces of runs, read each on its own (the cache keeps runs)."""
+    return [read_chunk(piece) for piece in pieces]
+
+
+ReadChunk = Callable[[Sequence[str]], ChunkColumns]
+
+
+@dataclass
+class _Run:
+    """A folder's files as the listing gives them one after the other: what the cache keeps.
+
+    ``entry``: its cache file's name (None without a cache); ``cached``: that file is there.
+    """
+
+    paths: list[str]
+    entry: str | None = None
+    cached: bool = False
+
+
 class Reading:
     """Every submission file below a folder (which must exist), being read.
 
     For a big folder, worker processes (one per core) are forked as soon as the listing has
-    found ``IN_PROCESS_BELOW`` files, and read chunks of files while the rest is still being
-    listed and while the caller does something else; ``chunks`` hands them over in order. A
-    small folder is read in this process by ``chunks``: a pool would cost more than it saves.
-    Use it as a context manager, so that the workers are stopped whatever happens.
-    ``workers``: processes to use (default: every core; 1 reads in-process); ``progress``: a
-    bar on stderr; ``max_file_bytes``: larger files are skipped unread.
+    found ``IN_PROCESS_BELOW`` files to read, and read chunks of files while the rest is
+    still being listed and while the caller does something else; ``chunks`` hands them over
+    in order. A small folder is read in this process by ``chunks``: a pool would cost more
+    than it saves. Use it as a context manager, so that the workers are stopped whatever
+    happens. ``workers``: processes to use (default: every core; 1 reads in-process);
+    ``progress``: a bar on stderr; ``max_file_bytes``: larger files are skipped unread.
+
+    ``cache`` (installdata/cache.py): each run of files whose listing is unchanged since it
+    was kept is read from there instead (by ``chunks``), the others are kept once read.
 
     ``unlisted``: ``(path, why)`` of the entries the listing skipped (a folder it could not
     list, a link, a FIFO); ``files_read`` counts them with the files listed.
@@ -146,13 +176,18 @@ class Reading:
         *,
         progress: bool = False,
         max_file_bytes: int = MAX_FILE_BYTES,
+        cache: ReadCache | None = None,
     ) -> None:
-        self._read_chunk = partial(_read_chunk, os.fspath(root), max_file_bytes)
-        self._workers: Workers[list[str], ChunkColumns] = Workers(
-            self._read_chunk, start_from=IN_PROCESS_BELOW, processes=workers
+        self._read_chunk: ReadChunk = partial(_read_chunk, os.fspath(root), max_file_bytes)
+        self._workers: Workers[list[list[str]], list[ChunkColumns]] = Workers(
+            partial(_read_pieces, self._read_chunk), start_from=IN_PROCESS_BELOW, processes=workers
         )
+        self._cache = cache
         self._progress = Progress()
-        self.paths: list[str] = []
+        self._runs: list[_Run] = []
+        self._pending: deque[list[str]] = deque()  # pieces to read, not handed out yet
+        self._pending_files = 0
+        self._to_read = 0  # files listed that the cache does not hold
         listing = Listing(root)
         try:
             self._list_and_hand_out(listing)
@@ -160,26 +195,52 @@ class Reading:
             self.__exit__()
             raise
         self.unlisted = listing.skipped
-        self.files_read = len(self.paths) + len(self.unlisted)
+        listed = sum(len(run.paths) for run in self._runs)
+        self.files_read = listed + len(self.unlisted)
         # The bar starts now, after the workers are forked: tqdm runs a thread of its own.
-        self._progress.show(progress, desc="reading", unit="file", total=len(self.paths))
+        self._progress.show(progress, desc="reading", unit="file", total=listed)
 
     def _list_and_hand_out(self, listing: Listing) -> None:
-        handed_out = 0  # paths before this one are in a submitted chunk
-        for path in listing:
-            self.paths.append(path)
-            listed = len(self.paths)
-            while listed - handed_out >= CHUNK_SIZE and self._workers.started(listed):
-                self._submit(self.paths[handed_out : handed_out + CHUNK_SIZE])
-                handed_out += CHUNK_SIZE
-        if self._workers.running and handed_out < len(self.paths):
-            self._submit(self.paths[handed_out:])
+        """List the files, a run at a time; hand out those to read as soon as workers run."""
+        files: Iterable[tuple[str, os.stat_result | None]]
+        # Only the cache needs each file's stat: without one, the listing makes no such call.
+        files = listing.files() if self._cache else ((path, None) for path in listing)
+        run: list[tuple[str, os.stat_result | None]] = []
+        for path, info in files:
+            if run and path.rpartition(os.sep)[0] != run[0][0].rpartition(os.sep)[0]:
+                self._add_run(run)
+                run = []
+            run.append((path, info))
+        if run:
+            self._add_run(run)
+        if self._workers.running:
+            self._hand_out(everything=True)
 
-    def _submit(self, paths: list[str]) -> None:
-        future = self._workers.submit(paths)
-        future.add_done_callback(partial(self._chunk_done, len(paths)))
+    def _add_run(self, files: list[tuple[str, os.stat_result | None]]) -> None:
+        run = _Run([path for path, _ in files])
+        if self._cache is not None:
+            run.entry = self._cache.entry(cast("list[tuple[str, os.stat_result]]", files))
+            run.cached = self._cache.has(run.entry)
+        self._runs.append(run)
+        if not run.cached:
+            self._pending += _chunks(run.paths, CHUNK_SIZE)
+            self._pending_files += len(run.paths)
+            self._to_read += len(run.paths)
+            if self._workers.started(self._to_read):
+                self._hand_out()
 
-    def _chunk_done(self, files: int, _: Future[ChunkColumns]) -> None:
+    def _hand_out(self, *, everything: bool = False) -> None:
+        """Submit the pending pieces, several to a task of about ``CHUNK_SIZE`` files."""
+        while self._pending and (everything or self._pending_files >= CHUNK_SIZE):
+            task, files = [], 0
+            while self._pending and files < CHUNK_SIZE:
+                task.append(self._pending.popleft())
+                files += len(task[-1])
+            self._pending_files -= files
+            future = self._workers.submit(task)
+            future.add_done_callback(partial(self._task_done, files))
+
+    def _task_done(self, files: int, _: Future[list[ChunkColumns]]) -> None:
         self._progress.advance(files)  # runs on the pool's result thread
 
     def __enter__(self) -> Reading:
@@ -190,22 +251,57 @@ class Reading:
         self._progress.close()
 
     def chunks(self) -> Iterator[Chunk]:
-        """Every chunk, in path order, each as soon as it is read.
+        """Every chunk, in path order, each as soon as it is read (or taken from the cache).
 
         A chunk's ``path`` (the files it holds rows for) is filled in here, from the listing:
         sending a million paths back from the workers would cost the memory of a second copy.
+        Consecutive runs from the cache come as one chunk; a run read from its files is kept
+        in the cache, a run whose cache file turns out unusable is read here after all, and
+        the cache files not used are removed at the end.
         """
-        tasks = _chunks(self.paths, CHUNK_SIZE)
-        self.paths = []  # the tables hold the paths from here on; a second list is not needed
-        if not self._workers.running:
-            for paths in tasks:
-                yield _with_paths(self._read_chunk(paths), paths)
-                self._progress.advance(len(paths))
-        else:
-            for paths, chunk in zip(tasks, self._workers.results(), strict=True):
-                yield _with_paths(chunk, paths)
-            self._workers.close()
+        read = chain.from_iterable(self._workers.results()) if self._workers.running else None
+        runs, self._runs = self._runs, []  # the tables hold the paths from here on
+        cached = [(run.entry, run.paths) for run in runs if run.cached and run.entry]
+        loaded = self._cache.load(cached) if self._cache else None
+        kept: list[Kept] = []
+        try:
+            for run in runs:
+                if loaded is not None and run.cached and (found := next(loaded)) is not None:
+                    kept.append(found)
+                    continue
+                if kept:
+                    yield self._merged(kept)
+                    kept = []
+                yield from self._read_run(run, read)
+            if kept:
+                yield self._merged(kept)
+        finally:
+            if loaded is not None:
+                loaded.close()  # its threads end: the renderer forks its workers next
+        self._workers.close()
         self._progress.close()
+        if self._cache is not None:
+            self._cache.finish()
+
+    def _read_run(self, run: _Run, read: Iterator[ChunkColumns] | None) -> Iterator[Chunk]:
+        """A run's chunks from its files (by the workers, if they have it); then kept."""
+        pieces = []
+        for paths in _chunks(run.paths, CHUNK_SIZE):
+            if read is not None and not run.cached:
+                columns = next(read)
+            else:  # in-process: a small folder, or a cache file that turned out unusable
+                columns = self._read_chunk(paths)
+                self._progress.advance(len(paths))
+            pieces.append(_with_paths(columns, paths))
+            yield pieces[-1]
+        if self._cache is not None and run.entry is not None:
+            self._cache.store(run.entry, pieces)
+
+    def _merged(self, kept: list[Kept]) -> Chunk:
+        from installdata.columnar import merge
+
+        self._progress.advance(sum(len(run.path) + len(run.skipped) for run in kept))
+        return merge(kept)
 
 
 def _with_paths(chunk: ChunkColumns, paths: list[str]) -> Chunk:

@@ -94,6 +94,11 @@ def test_units_run_the_real_commands_on_the_example_layout() -> None:
     assert config.collector.id_secret_file.name.startswith(".")  # readers skip it
     assert collector["Restart"] == "on-failure" and collector["KillSignal"] == "SIGTERM"
     assert collector["EnvironmentFile"] == "/etc/installation-results/collector.env"
+    prune = read_unit(DEPLOY / "installation-prune.service")["Service"]
+    assert prune["ReadWritePaths"].split() == [
+        str(config.collector.submissions_dir),
+        f"-{config.generator.cache_dir}",  # prune clears the cache of what it deleted
+    ]
     for name in ("installation-report.service", "installation-watch.service"):
         report = read_unit(DEPLOY / name)["Service"]
         assert report["ReadWritePaths"] == str(config.generator.site_dir.parent), name

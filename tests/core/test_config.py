@@ -247,7 +247,9 @@ def test_a_loaded_file_gives_each_declared_default(tmp_path: Path) -> None:
         submissions_dir=tmp_path / "submissions", id_secret_file=tmp_path / ".collector-secret"
     )
     assert config.generator == GeneratorConfig(
-        submissions_dir=tmp_path / "submissions", site_dir=tmp_path / "site"
+        submissions_dir=tmp_path / "submissions",
+        site_dir=tmp_path / "site",
+        cache_dir=tmp_path / "build-cache",
     )
 
 

@@ -202,7 +202,8 @@ def test_a_failed_render_leaves_the_old_site_and_no_staging_folder(
         build.build_site(config(tmp_path))
 
     assert tree(tmp_path / "site", with_times=True) == published
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "submissions"]
+    # The build cache stays: it is what the build read, not part of the failed site.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build-cache", "site", "submissions"]
 
 
 def test_a_disk_error_while_writing_exits_non_zero_with_one_line(
@@ -225,7 +226,12 @@ def test_a_disk_error_while_writing_exits_non_zero_with_one_line(
     assert error.startswith("error: cannot write the site (No space left on device")
     assert "unchanged" in error and error.count("\n") == 1
     assert tree(tmp_path / "site") == published
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "site", "submissions"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "build-cache",
+        "config.yaml",
+        "site",
+        "submissions",
+    ]
 
 
 def test_a_failed_swap_restores_the_old_site(
@@ -362,7 +368,12 @@ def test_a_symlinked_site_folder_is_published_through_the_link(tmp_path: Path) -
 
     assert (tmp_path / "site").is_symlink()
     assert (tmp_path / "real-site" / "index.json").is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["real-site", "site", "submissions"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "build-cache",
+        "real-site",
+        "site",
+        "submissions",
+    ]
 
 
 def test_a_name_with_a_newline_cannot_forge_a_line_of_the_summary(

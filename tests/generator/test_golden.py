@@ -47,7 +47,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = tmp_path_factory.mktemp("golden") / "site"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-        assert build_site(GeneratorConfig(submissions_dir=SUBMISSIONS, site_dir=site)) == 0
+        # The build cache goes beside the site: the golden submissions are part of the repo.
+        config = GeneratorConfig(
+            submissions_dir=SUBMISSIONS, site_dir=site, cache_dir=site.parent / "build-cache"
+        )
+        assert build_site(config) == 0
     return site
 
 

@@ -1,0 +1,240 @@
+"""The build cache: each folder's parsed files, kept between builds (docs/generator.md).
+
+Parsing a million files costs minutes, yet from one build to the next only today's folder
+changes. So the reader (installdata/read.py) keeps what it parsed of each *run* of files (a
+folder's files as the listing gives them one after the other: in practice, one day folder)
+in a Parquet file (installdata/columnar.py), and a later build reads that file instead of
+the run's files whenever the run's listing is exactly the same.
+
+The key of a run is a digest of, for each file, its name, size, mtime, ctime, inode and
+mode, plus this code's version and ``generator.max_file_bytes``. The ctime and inode are
+what catch an edit that kept the size and the mtime (``touch -r``, or two writes within one
+tick of the file system's clock): nobody can set a ctime, and a file replaced by a rename
+has a new inode. A chmod changes the ctime too, so a file made unreadable is read (and
+skipped) again. A copied or restored folder merely misses the cache once.
+
+Layout: ``<cache_dir>/<digest of the submissions folder's real path>/<digest of the run's
+folder>-<key>.parquet``. The key is in the name, so whether a run is cached is one lookup
+in a set of names listed once, and the readers are forked before pyarrow is imported. A
+build removes the files of its folder that it did not use (the runs that changed or
+vanished); ``forget_folders`` removes every file of a folder at once, for ``collector
+forget`` and ``prune``.
+
+The cache is derived data: a file that is missing, corrupt, unreadable or of another code
+version is ignored (and written anew), a file that cannot be written is not written; none
+of these ever fails a build. It holds e-mail addresses, so its files get the submissions'
+mode (``FILE_MODE``), its folders 0750, and it may never live inside the submissions folder
+(which the build never writes) or the site folder (which is published).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Generator, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from installdata.errors import UserError
+from installdata.parallel import cores
+from installdata.printing import shown
+from installdata.storage import FILE_MODE, STALE_TEMP_SECONDS
+
+if TYPE_CHECKING:  # the readers are forked before pyarrow is imported: only when used
+    from installdata.columnar import Kept
+    from installdata.read import Chunk
+
+FORMAT = 1
+"""The layout of the cache files; part of every key, with the source of the modules below."""
+
+_DECIDING = ("cache.py", "columnar.py", "folder.py", "parse.py", "read.py", "record.py")
+"""The modules that decide what a run's files parse to and how that is kept: a change to
+any of them is another code version, whose cache files are not used."""
+
+FOLDER_MODE = 0o750
+SUFFIX = ".parquet"
+
+
+def _digest(data: bytes, size: int) -> str:
+    return hashlib.blake2b(data, digest_size=size).hexdigest()
+
+
+def code_version() -> str:
+    """A digest of the format, of the deciding modules' source and of msgspec's version."""
+    import msgspec
+
+    here = Path(__file__).parent
+    parts = [str(FORMAT).encode(), msgspec.__version__.encode()]
+    parts += [(here / name).read_bytes() for name in _DECIDING]
+    return _digest(b"\0".join(parts), 16)
+
+
+def _absolute(cache_dir: Path, submissions_dir: Path) -> Path:
+    """A relative ``cache_dir`` (only a config built in code has one: a loaded config resolves
+    it against the config file's folder) is taken beside the submissions folder."""
+    return (submissions_dir.resolve().parent / cache_dir).resolve()
+
+
+def cache_root(cache_dir: Path, submissions_dir: Path) -> Path:
+    """Where the cache of ``submissions_dir`` lives: one folder per submissions folder."""
+    real = os.path.realpath(submissions_dir)
+    return _absolute(cache_dir, submissions_dir) / _digest(os.fsencode(real), 8)
+
+
+def check_location(cache_dir: Path, submissions_dir: Path, *others: Path) -> None:
+    """``UserError`` if ``cache_dir`` is or lies inside the submissions or ``others``."""
+    cache = _absolute(cache_dir, submissions_dir)
+    for folder in (submissions_dir, *others):
+        inside = folder.resolve()
+        if cache == inside or inside in cache.parents:
+            raise UserError(
+                f"generator.cache_dir {shown(cache_dir)} must not be inside {shown(folder)} "
+                "(the cache holds e-mail addresses; the build never writes into submissions)"
+            )
+
+
+def folder_prefix(folder: str) -> str:
+    """The start of every cache file name of ``folder`` (relative to the submissions)."""
+    return _digest(os.fsencode(os.path.normpath(folder)), 8) + "-"
+
+
+class ReadCache:
+    """The cache of one submissions folder, as one reading (a build, a forget) uses it.
+
+    ``entry`` names a run's cache file from its listing, ``has`` says if it is there,
+    ``load`` and ``store`` read and write it, and ``finish`` removes what this reading did
+    not use. Reading and writing never raise: a bad file is a miss, a failed write none.
+    """
+
+    def __init__(self, cache_dir: Path, submissions_dir: Path, max_file_bytes: int) -> None:
+        self.root = os.fspath(submissions_dir)
+        check_location(cache_dir, submissions_dir)
+        self.folder = cache_root(cache_dir, submissions_dir)
+        self._salt = f"{code_version()}\0{max_file_bytes}\0".encode()
+        try:
+            self._present = set(os.listdir(self.folder))
+        except OSError:  # not made yet, or unreadable: every run is a miss
+            self._present = set()
+        self._used: set[str] = set()
+        self._writer: ThreadPoolExecutor | None = None
+
+    def entry(self, files: Sequence[tuple[str, os.stat_result]]) -> str:
+        """The cache file name of a run: its folder's prefix and the key of its listing."""
+        folder = os.path.relpath(files[0][0].rpartition(os.sep)[0], self.root)
+        listed = [
+            (
+                path.rpartition(os.sep)[2],
+                i.st_size,
+                i.st_mtime_ns,
+                i.st_ctime_ns,
+                i.st_ino,
+                i.st_mode,
+            )
+            for path, i in files
+        ]
+        # One repr of them all: a third of the time of formatting each file's line (repr
+        # escapes a name that is not UTF-8, so any name encodes).
+        key = hashlib.blake2b(self._salt + repr(listed).encode(), digest_size=16)
+        name = folder_prefix(folder) + key.hexdigest() + SUFFIX
+        self._used.add(name)
+        return name
+
+    def has(self, entry: str) -> bool:
+        return entry in self._present
+
+    def load(self, runs: Sequence[tuple[str, list[str]]]) -> Generator[Kept | None, None, None]:
+        """Each run kept as ``(entry, paths)``, in order, read ahead by threads (pyarrow
+        parses without the GIL); None for a run whose cache file is unusable."""
+        from installdata.columnar import read_run
+
+        with ThreadPoolExecutor(cores()) as threads:
+            try:
+                yield from threads.map(lambda run: read_run(self.folder / run[0], *run), runs)
+            finally:
+                threads.shutdown(cancel_futures=True)
+
+    def store(self, entry: str, pieces: Sequence[Chunk]) -> None:
+        """Keep a run's columns (its pieces, in order) as ``entry``, written by a thread of
+        its own: Parquet encodes without the GIL, so the writing overlaps the loading."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1)
+        self._writer.submit(self._write, entry, pieces)
+
+    def _write(self, entry: str, pieces: Sequence[Chunk]) -> None:
+        """Write the file: temp file, then rename."""
+        from installdata.columnar import write_run
+
+        tmp = self.folder / f".{entry}.{secrets.token_hex(6)}.tmp"
+        try:
+            self.folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+            with os.fdopen(fd, "wb") as out:
+                written = write_run(out, entry, pieces)
+            if written:
+                os.replace(tmp, self.folder / entry)
+                self._present.add(entry)
+        except OSError:
+            written = False  # a full disk, a read-only cache: the next build tries again
+        if not written:
+            _remove_quietly(tmp)
+
+    def finish(self) -> None:
+        """Wait for the writes, then remove the cache files this reading did not use, and
+        stale temp files. No thread is left: the renderer forks its workers next."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        stale = time.time() - STALE_TEMP_SECONDS
+        for name in self._present - self._used:
+            if name.endswith(SUFFIX):
+                _remove_quietly(self.folder / name)
+        try:
+            temp = [name for name in os.listdir(self.folder) if name.endswith(".tmp")]
+        except OSError:
+            return
+        for name in temp:
+            try:
+                if os.stat(self.folder / name).st_mtime < stale:
+                    os.unlink(self.folder / name)
+            except OSError:
+                continue
+
+
+def forget_folders(cache_dir: Path, submissions_dir: Path, folders: Iterable[str]) -> None:
+    """Remove every cache file (temp files too) of these folders of ``submissions_dir``.
+
+    For ``collector forget`` and ``prune``: what they deleted must not live on in the cache.
+    ``UserError`` if a file cannot be removed, since it may hold the deleted submissions.
+    """
+    root = cache_root(cache_dir, submissions_dir)
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _not_cleared(root, exc) from None
+    prefixes = tuple(folder_prefix(folder) for folder in set(folders))
+    for name in names:
+        if name.lstrip(".").startswith(prefixes):
+            try:
+                os.unlink(root / name)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise _not_cleared(root / name, exc) from None
+
+
+def _not_cleared(path: Path, exc: OSError) -> UserError:
+    return UserError(
+        f"cannot clear the build cache {shown(path)} ({exc.strerror or exc}), which may hold "
+        "the removed submissions: delete it by hand (generator.cache_dir; it is only a cache)"
+    )
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
