@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # the readers are forked before pyarrow is imported: only whe
     from installdata.columnar import Kept
     from installdata.read import Chunk
 
-FORMAT = 1
+FORMAT = 2
 """The layout of the cache files; part of every key, with the source of the modules below."""
 
 _DECIDING = ("cache.py", "columnar.py", "folder.py", "parse.py", "read.py", "record.py")
