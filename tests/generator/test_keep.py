@@ -170,6 +170,7 @@ def test_a_failed_rebuild_leaves_the_old_site_whole(
     assert {name: (site / name).read_bytes() for name in inodes} == before
     assert all((site / name).stat().st_nlink == 1 for name in inodes)
     assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "build-cache",  # the build cache, beside the config (docs/generator.md)
         "config.yaml",
         "site",
         "submissions",
