@@ -4,6 +4,7 @@ By job:
 
     writer     write_site and prepare: the files each page becomes, written here or by
                forked workers on every core (installdata/parallel.py)
+    page_files the files of one page: planned and claimed first, then written
     paths      page paths checked, each file claimed once, none written through a link
     keep       a file whose bytes are unchanged keeps the published site's file (a link)
     formats    JSON and CSV bytes, and the printable-HTML pass over a finished page

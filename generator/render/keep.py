@@ -9,7 +9,7 @@ Pages and their JSON twins carry the build time (``generated_at``), which would 
 one of them differ at every build. So a file written with a ``stamp`` (that build time) is
 also kept when it differs from the published one only in that stamp, the same older stamp in
 every place: its content was first made by that earlier build, and it says so. The site's
-front page is always written anew (generator/render/writer.py ``ALWAYS_WRITTEN``), so
+front page is always written anew (generator/render/page_files.py ``ALWAYS_WRITTEN``), so
 ``index.json``'s ``generated_at`` is always the last build's.
 
 The published site is read as carefully as the staging folder is written (paths.py): its

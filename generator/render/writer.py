@@ -4,7 +4,7 @@ For every page this writes the HTML (``templates/<page.template>``), its JSON tw
 context, so the public API and the HTML never disagree), a CSV per table and an SVG per chart,
 all beside the page; then the shared ``assets/`` and the collector's JSON Schema. What files a
 page becomes is decided (and the paths checked) before any of them is written: ``_plan``, and
-``_claim_batch`` for the pages of a ``PageBatch``, which the workers build themselves.
+``claim_batch`` for the pages of a ``PageBatch``, which the workers build themselves.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from generator.charts import Chart
 from generator.charts import warm_up as warm_up_charts
 from generator.model import Page, PageBatch
-from generator.render.feed import atom_bytes
-from generator.render.formats import csv_bytes, json_bytes, printable
 from generator.render.keep import SiteFiles
-from generator.render.paths import Targets, check_table_name
-from generator.render.templates import environment, navigation, root_of
+from generator.render.page_files import Batch, Plan, claim_batch, plan, write_page
+from generator.render.paths import Targets
+from generator.render.templates import environment
 from installdata.parallel import Workers, cores
 from installdata.progress import Progress
 from installdata.record import SCHEMA
@@ -45,12 +43,6 @@ PAGES_PER_TASK = 50
 MAX_QUEUED = 32
 """Tasks handed to the workers and not yet done. Aggregation outruns rendering; the bound
 keeps the pickled tasks waiting for a worker (and the pages they hold) to a few thousand."""
-
-
-ALWAYS_WRITTEN = "index.html"
-"""The page (and twin) never kept for differing from the published one only in the build
-time: its ``generated_at`` says when the site was last built. Every other page that did not
-change keeps its file and the time of the build that made it (keep.py)."""
 
 
 class Written(NamedTuple):
@@ -91,9 +83,9 @@ def write_site(
         targets = Targets(out_dir)
         for item in pages:
             if isinstance(item, PageBatch):
-                writer.add_batch(_claim_batch(targets, item))
+                writer.add_batch(claim_batch(targets, item))
             else:
-                writer.add(_plan(targets, item))
+                writer.add(plan(targets, item))
         assets: list[tuple[Path, Traversable]] = [
             (out_dir / "assets" / asset.name, asset)
             for asset in sorted(STATIC_DIR.iterdir())
@@ -119,118 +111,11 @@ def prepare() -> None:
     warm_up_charts()
 
 
-# --- the files of one page ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One page and the files it becomes, decided before anything is written."""
-
-    page: Page
-    target: Path
-    csvs: dict[str, Path]  # table name -> file
-    charts: list[tuple[Path, Chart]]
-
-    def feed(self) -> list[Path]:
-        feed = self.page.feed
-        return [] if feed is None else [self.target.with_name(feed.name)]
-
-    def files(self) -> list[Path]:
-        return [
-            *self.csvs.values(),
-            self.target.with_suffix(".json"),
-            self.target,
-            *(path for path, _ in self.charts),
-            *self.feed(),
-        ]
-
-
-def _plan(targets: Targets, page: Page) -> _Plan:
-    """Where ``page``'s files go, each checked and claimed (``ValueError`` if it cannot be)."""
-    target = targets.of(page.path)
-    for name in page.tables:
-        check_table_name(name, page.path)
-    if page.feed is not None:
-        check_table_name(page.feed.name.removesuffix(".xml"), page.path)
-    plan = _Plan(
-        page=page,
-        target=target,
-        csvs={name: target.with_name(f"{target.stem}-{name}.csv") for name in page.tables},
-        charts=[
-            (target.with_name(f"{target.stem}-{chart.name}.svg"), chart) for chart in page.charts
-        ],
-    )
-    targets.claim(plan.files())
-    return plan
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """A ``PageBatch`` whose pages' files are claimed: each page path -> its HTML file."""
-
-    batch: PageBatch
-    targets: dict[str, Path]
-
-    def plan(self, page: Page) -> _Plan:
-        """The plan of a page the batch built; ``ValueError`` if it is not what it announced."""
-        target = self.targets.get(page.path)
-        if target is None:
-            raise ValueError(f"a page batch built a page it did not announce: {page.path!r}")
-        if page.tables or page.charts or page.feed is not None:
-            raise ValueError(f"a page of a batch has tables, charts or a feed: {page.path!r}")
-        return _Plan(page=page, target=target, csvs={}, charts=[])
-
-
-def _claim_batch(targets: Targets, batch: PageBatch) -> _Batch:
-    """Check and claim every file of ``batch``'s pages (HTML and JSON twin), as ``_plan``."""
-    files = {path: targets.of(path) for path in batch.paths}
-    if len(files) < len(batch.paths):
-        raise ValueError("a page batch announces one page path twice")
-    targets.claim(
-        [file for target in files.values() for file in (target.with_suffix(".json"), target)]
-    )
-    return _Batch(batch, files)
-
-
-def _write_page(plan: _Plan, files: SiteFiles, *, title: str, generated_at: str) -> int:
-    """One page's CSVs, JSON twin and HTML (its charts are separate tasks); how many kept."""
-    page, stem = plan.page, plan.target.stem
-    stamp = None if page.path == ALWAYS_WRITTEN else generated_at
-    written = [files.write(path, csv_bytes(page.tables[name])) for name, path in plan.csvs.items()]
-    written.append(
-        files.write(
-            plan.target.with_suffix(".json"),
-            json_bytes({**page.context, "generated_at": generated_at}),
-            stamp,
-        )
-    )
-    root = root_of(page.path)
-    if page.feed is not None:
-        feed = atom_bytes(page.feed, page_href=plan.target.name, root=root, author=title)
-        written.append(files.write(plan.feed()[0], feed, generated_at))
-    template = environment().get_template(page.template)
-    html = template.render(
-        page=page,
-        context=page.context,
-        root=root,
-        site_title=title,
-        generated_at=generated_at,
-        navigation=navigation(page.path, root),
-        json_href=f"{stem}.json",
-        downloads=[
-            {"label": name.replace("_", " "), "href": path.name} for name, path in plan.csvs.items()
-        ],
-        charts={chart.name: {"src": path.name, "alt": chart.alt} for path, chart in plan.charts},
-    )
-    written.append(files.write(plan.target, printable(html), stamp))
-    return written.count(False)
-
-
 # --- writing: in this process, or spread over worker processes ------------------------------
 
 Task = tuple[str, Any]
 """``("pages", [plan, ...])`` renders those pages; ``("chart", (path, chart))`` draws one;
-``("share", (share, shares))`` builds and renders that share of the worker's ``_Batch``.
+``("share", (share, shares))`` builds and renders that share of the worker's ``Batch``.
 Each task returns a ``Done``."""
 
 
@@ -248,7 +133,7 @@ class _Job:
     title: str
     generated_at: str
     files: SiteFiles
-    batch: _Batch | None = None  # set in the workers forked for one batch
+    batch: Batch | None = None  # set in the workers forked for one batch
 
     def run(self, task: Task) -> Done:
         kind, data = task
@@ -259,7 +144,7 @@ class _Job:
             assert self.batch is not None, "share tasks go to the workers of a batch"
             data = [self.batch.plan(page) for page in self.batch.batch.build(*data)]
         kept = sum(
-            _write_page(plan, self.files, title=self.title, generated_at=self.generated_at)
+            write_page(plan, self.files, title=self.title, generated_at=self.generated_at)
             for plan in data
         )
         return Done(len(data), kept)
@@ -289,8 +174,8 @@ class _Writer:
         self.show_progress = progress
         self.progress = Progress()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
-        self.batches: list[_Batch] = []  # came after the workers were forked
-        self.adopted: _Batch | None = None  # the workers', when they are forked
+        self.batches: list[Batch] = []  # came after the workers were forked
+        self.adopted: Batch | None = None  # the workers', when they are forked
         self.work = 0
         self.pages = 0
         self.kept = 0
@@ -313,15 +198,15 @@ class _Writer:
         self.workers.close()
         self.progress.close()
 
-    def add(self, plan: _Plan) -> None:
+    def add(self, planned: Plan) -> None:
         self.pages += 1
-        self.work += 1 + CHART_COST * len(plan.charts)
-        self.waiting += [("chart", chart) for chart in plan.charts]
-        self.waiting.append(("pages", [plan]))
+        self.work += 1 + CHART_COST * len(planned.charts)
+        self.waiting += [("chart", chart) for chart in planned.charts]
+        self.waiting.append(("pages", [planned]))
         if self.workers.started(self.work):
             self._submit(final=False)
 
-    def add_batch(self, batch: _Batch) -> None:
+    def add_batch(self, batch: Batch) -> None:
         self.pages += len(batch.targets)
         self.work += len(batch.targets)
         if self.workers.running or self.adopted is not None:
@@ -380,7 +265,7 @@ class _Writer:
         self.progress.show(self.show_progress, desc="writing", unit=" pages")
 
 
-def _shares(batch: _Batch) -> int:
+def _shares(batch: Batch) -> int:
     """Into how many tasks a batch's pages are split: one per core."""
     return max(1, min(cores(), len(batch.targets)))
 
