@@ -138,7 +138,7 @@ def folder_of_a_few_files(base: Path) -> Iterator[Folder]:
 # Each example costs a few builds: a handful stay well under a minute. No shrinking, which
 # would take minutes of builds; a failing sequence has at most five steps as it is.
 @settings(
-    max_examples=5,
+    max_examples=3,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -31,7 +31,7 @@ from support.processes import PROC, kill_all, session_processes, wait_until_gone
 
 EPOCH = 1795000000  # 2026-11-18T11:06:40Z
 FILES = IN_PROCESS_BELOW + 1000  # enough for reader workers (and render workers) to start
-KILLS = 20
+KILLS = 10
 SEED = 20261118  # the moments of the kills: the same every run
 
 pytestmark = [

@@ -23,12 +23,13 @@ SYSTEM_FIELDS = {
 FILENAME_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
 RECEIVED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 SCHEMA = json.loads(SUBMISSION_SCHEMA.read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(SCHEMA)  # checked once, not per call
 PAYLOAD_KEYS = ("user_system_info", "successful_installs", "failed_installs")
 
 
 def check_payload(payload: dict) -> None:
     """Assert one request body (without unique_user_id) is within docs/protocol.md's bounds."""
-    jsonschema.validate(payload, SCHEMA)  # what the collector itself accepts
+    VALIDATOR.validate(payload)  # what the collector itself accepts
     assert set(payload) == set(PAYLOAD_KEYS)
     info = payload["user_system_info"]
     assert set(info) == SYSTEM_FIELDS
@@ -131,11 +132,11 @@ def test_a_history_switches_to_the_installation_tests_words_on_the_day_it_is_tol
 
     end = datetime(2026, 11, 18, tzinfo=timezone.utc)
     switch = end - timedelta(days=60)
-    records = list(iter_records(600, seed=3, end=end, install_test_from=switch))
+    records = list(iter_records(150, seed=3, end=end, install_test_from=switch))
     test_names = {full_name(check) for check in KNOWN_CHECKS}
     before, after = Counter(), Counter()
     for record in records:
-        jsonschema.validate({key: record[key] for key in PAYLOAD_KEYS}, SCHEMA)
+        VALIDATOR.validate({key: record[key] for key in PAYLOAD_KEYS})
         names = {e["name"] for e in record["successful_installs"] + record["failed_installs"]}
         received = datetime.strptime(record["received_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
         side = after if received.replace(tzinfo=timezone.utc) >= switch else before
