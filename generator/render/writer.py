@@ -175,7 +175,6 @@ class _Writer:
         self.progress = Progress()
         self.waiting: list[Task] = []  # before the pool starts, or pages not yet a full slice
         self.batches: list[Batch] = []  # came after the workers were forked
-        self.adopted: Batch | None = None  # the workers', when they are forked
         self.work = 0
         self.pages = 0
         self.kept = 0
@@ -209,10 +208,10 @@ class _Writer:
     def add_batch(self, batch: Batch) -> None:
         self.pages += len(batch.targets)
         self.work += len(batch.targets)
-        if self.workers.running or self.adopted is not None:
+        if self.workers.running or self.job.batch is not None:  # the workers have one
             self.batches.append(batch)
             return
-        self.adopted, self.job = batch, replace(self.job, batch=batch)
+        self.job = replace(self.job, batch=batch)
         self.workers = self._pool(self.job, in_flight=MAX_QUEUED)  # not forked yet
         shares = _shares(batch)
         self.waiting[:0] = [("share", (share, shares)) for share in range(shares)]
