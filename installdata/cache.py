@@ -1,10 +1,10 @@
 """The build cache: each folder's parsed files, kept between builds (docs/generator.md).
 
 Parsing a million files costs minutes, yet from one build to the next only today's folder
-changes. So the reader (installdata/read.py) keeps what it parsed of each *run* of files (a
-folder's files as the listing gives them one after the other: in practice, one day folder)
-in a Parquet file (installdata/columnar.py), and a later build reads that file instead of
-the run's files whenever the run's listing is exactly the same.
+changes. So the reader process that parsed a *run* of files (a folder's files as the
+listing gives them one after the other: in practice, one day folder; installdata/read.py)
+keeps what it parsed in a Parquet file (installdata/columnar.py), and a later build reads
+that file instead of the run's files whenever the run's listing is exactly the same.
 
 The key of a run is a digest of, for each file, its name, size, mtime, ctime, inode and
 mode, plus this code's version and ``generator.max_file_bytes``. The ctime and inode are
@@ -46,7 +46,7 @@ from installdata.storage import FILE_MODE, STALE_TEMP_SECONDS
 
 if TYPE_CHECKING:  # the readers are forked before pyarrow is imported: only when used
     from installdata.columnar import Kept
-    from installdata.read import Chunk
+    from installdata.read import ChunkColumns
 
 FORMAT = 2
 """The layout of the cache files; part of every key, with the source of the modules below."""
@@ -105,9 +105,10 @@ def folder_prefix(folder: str) -> str:
 class ReadCache:
     """The cache of one submissions folder, as one reading (a build, a forget) uses it.
 
-    ``entry`` names a run's cache file from its listing, ``has`` says if it is there,
-    ``load`` and ``store`` read and write it, and ``finish`` removes what this reading did
-    not use. Reading and writing never raise: a bad file is a miss, a failed write none.
+    ``entry`` names a run's cache file from its files' stats, ``holds`` says if that file is
+    there (and marks it used), ``load`` and ``write`` read and write it, ``kept`` records a
+    file a reader process wrote, and ``finish`` removes what this reading did not use.
+    Reading and writing never raise: a bad file is a miss, a failed write none.
     """
 
     def __init__(self, cache_dir: Path, submissions_dir: Path, max_file_bytes: int) -> None:
@@ -119,14 +120,31 @@ class ReadCache:
             self._present = set(os.listdir(self.folder))
         except OSError:  # not made yet, or unreadable: every run is a miss
             self._present = set()
+        self._folders = {name[: len(folder_prefix(""))] for name in self._present}
         self._used: set[str] = set()
-        self._writer: ThreadPoolExecutor | None = None
 
-    def entry(self, files: Sequence[tuple[str, os.stat_result]]) -> str:
-        """The cache file name of a run: its folder's prefix and the key of its listing."""
-        folder = os.path.relpath(files[0][0].rpartition(os.sep)[0], self.root)
+    def __getstate__(self) -> dict[str, object]:
+        """What a reader process is sent with each task: enough to name and write files,
+        without the sets of names (which only this process's reading keeps)."""
+        return {**self.__dict__, "_present": set(), "_folders": set(), "_used": set()}
+
+    def _relative(self, folder: str) -> str:
+        return os.path.relpath(folder, self.root)
+
+    def may_hold(self, folder: str) -> bool:
+        """Whether any cache file of ``folder`` (a path below the submissions) is there: if
+        none is, its runs are misses whatever their files, which then need no ``lstat``."""
+        return folder_prefix(self._relative(folder)) in self._folders
+
+    def entry(self, files: Sequence[tuple[str, os.stat_result | None]]) -> str:
+        """The cache file name of a run: its folder's prefix and the key of its files' stats
+        (None for a file that vanished). An ``lstat`` in the listing and an ``fstat`` by the
+        reader that opened the file give the same key."""
+        folder = self._relative(files[0][0].rpartition(os.sep)[0])
         listed = [
-            (
+            (path.rpartition(os.sep)[2], None)
+            if i is None
+            else (
                 path.rpartition(os.sep)[2],
                 i.st_size,
                 i.st_mtime_ns,
@@ -139,12 +157,17 @@ class ReadCache:
         # One repr of them all: a third of the time of formatting each file's line (repr
         # escapes a name that is not UTF-8, so any name encodes).
         key = hashlib.blake2b(self._salt + repr(listed).encode(), digest_size=16)
-        name = folder_prefix(folder) + key.hexdigest() + SUFFIX
-        self._used.add(name)
-        return name
+        return folder_prefix(folder) + key.hexdigest() + SUFFIX
 
-    def has(self, entry: str) -> bool:
+    def holds(self, entry: str) -> bool:
+        """Whether the cache file ``entry`` is there; either way, it is in use."""
+        self._used.add(entry)
         return entry in self._present
+
+    def kept(self, entry: str) -> None:
+        """``entry`` was written (by a reader process: this one's sets know nothing of it)."""
+        self._used.add(entry)
+        self._present.add(entry)
 
     def load(self, runs: Sequence[tuple[str, list[str]]]) -> Generator[Kept | None, None, None]:
         """Each run kept as ``(entry, paths)``, in order, read ahead by threads (pyarrow
@@ -157,15 +180,10 @@ class ReadCache:
             finally:
                 threads.shutdown(cancel_futures=True)
 
-    def store(self, entry: str, pieces: Sequence[Chunk]) -> None:
-        """Keep a run's columns (its pieces, in order) as ``entry``, written by a thread of
-        its own: Parquet encodes without the GIL, so the writing overlaps the loading."""
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(1)
-        self._writer.submit(self._write, entry, pieces)
-
-    def _write(self, entry: str, pieces: Sequence[Chunk]) -> None:
-        """Write the file: temp file, then rename."""
+    def write(self, entry: str, paths: Sequence[str], pieces: Sequence[ChunkColumns]) -> bool:
+        """Keep a run's columns (its pieces, in order, of these files) as ``entry``: a temp
+        file, then a rename. Runs in the reader that parsed the run, so that the Parquet
+        encoding is spread over the cores; False if it could not be written."""
         from installdata.columnar import write_run
 
         tmp = self.folder / f".{entry}.{secrets.token_hex(6)}.tmp"
@@ -173,21 +191,17 @@ class ReadCache:
             self.folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
             with os.fdopen(fd, "wb") as out:
-                written = write_run(out, entry, pieces)
+                written = write_run(out, entry, paths, pieces)
             if written:
                 os.replace(tmp, self.folder / entry)
-                self._present.add(entry)
         except OSError:
             written = False  # a full disk, a read-only cache: the next build tries again
         if not written:
             _remove_quietly(tmp)
+        return written
 
     def finish(self) -> None:
-        """Wait for the writes, then remove the cache files this reading did not use, and
-        stale temp files. No thread is left: the renderer forks its workers next."""
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-            self._writer = None
+        """Remove the cache files this reading did not use, and stale temp files."""
         stale = time.time() - STALE_TEMP_SECONDS
         for name in self._present - self._used:
             if name.endswith(SUFFIX):

@@ -139,8 +139,8 @@ class SubmissionFolder:
         self._open = (folder, fd)
         return fd
 
-    def read(self, path: str) -> tuple[bytes, int]:
-        """The bytes of the file at ``path`` and its mtime (ns); ``UnusableFile`` why not."""
+    def read(self, path: str) -> tuple[bytes, os.stat_result]:
+        """The bytes of the file at ``path`` and its ``fstat``; ``UnusableFile`` why not."""
         folder, name = self._split(path)
         try:
             fd = os.open(name, _FILE_FLAGS, dir_fd=self.folder(folder))
@@ -152,11 +152,19 @@ class SubmissionFolder:
                 raise UnusableFile(not_regular(info.st_mode))
             if info.st_size > self.max_file_bytes:
                 raise UnusableFile(too_large(info.st_size, self.max_file_bytes))
-            return _read(fd, info.st_size), info.st_mtime_ns
+            return _read(fd, info.st_size), info
         except OSError as exc:
             raise UnusableFile(os_reason(exc)) from None
         finally:
             os.close(fd)
+
+    def lstat(self, path: str) -> os.stat_result | None:
+        """The ``lstat`` of the entry at ``path``; None if it cannot be had (it vanished)."""
+        folder, name = self._split(path)
+        try:
+            return os.stat(name, dir_fd=self.folder(folder), follow_symlinks=False)
+        except (OSError, UnusableFile):
+            return None
 
     def remove(self, path: str) -> str | None:
         """Unlink the regular file at ``path``; return its folder (relative), None if it had

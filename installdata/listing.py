@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
 
@@ -41,19 +41,14 @@ class Listing:
         self.skipped: list[tuple[str, str]] = []
 
     def __iter__(self) -> Iterator[str]:
-        for path, _ in self._entries():
-            yield path
+        for run in self.runs():
+            for path, _ in run:
+                yield path
 
-    def files(self) -> Iterator[tuple[str, os.stat_result]]:
-        """As iterating, with each file's ``lstat``: what the build cache keys a run of files
-        by (installdata/cache.py). A file that vanished before its stat is skipped as such."""
-        for path, entry in self._entries():
-            try:
-                yield path, entry.stat(follow_symlinks=False)
-            except OSError as exc:
-                self.skipped.append((path, os_reason(exc)))
-
-    def _entries(self) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    def runs(self) -> Iterator[list[tuple[str, os.DirEntry[str]]]]:
+        """The files as runs: a folder's files one after the other (up to a subfolder), with
+        their directory entries. Each run comes while its folder is open, which its entries'
+        ``stat`` needs (installdata/read.py looks runs up in the build cache by them)."""
         try:
             fd = open_root(self.root)
         except OSError as exc:
@@ -62,6 +57,20 @@ class Listing:
             yield from self._walk(fd, self.root, top=True)
         finally:
             os.close(fd)
+
+    def stats(
+        self, files: Iterable[tuple[str, os.DirEntry[str]]]
+    ) -> list[tuple[str, os.stat_result]]:
+        """These files' ``lstat`` (a run, while it is the one ``runs`` gave last): what the
+        build cache keys a run of files by (installdata/cache.py). A file that vanished
+        before its stat is skipped as such."""
+        stats = []
+        for path, entry in files:
+            try:
+                stats.append((path, entry.stat(follow_symlinks=False)))
+            except OSError as exc:
+                self.skipped.append((path, os_reason(exc)))
+        return stats
 
     def _error(self, path: str, exc: OSError) -> UserError:
         what = "the submissions folder" if path == self.root else "the folder"
@@ -75,8 +84,8 @@ class Listing:
 
     def _walk(
         self, fd: int, folder: str, *, top: bool = False
-    ) -> Iterator[tuple[str, os.DirEntry[str]]]:
-        """The files below ``folder``, open as ``fd``, and their entries."""
+    ) -> Iterator[list[tuple[str, os.DirEntry[str]]]]:
+        """The runs of files below ``folder``, open as ``fd``."""
         try:
             with os.scandir(fd) as scan:
                 entries = sorted(
@@ -89,19 +98,27 @@ class Listing:
             self._skip(folder, exc)
             return
         prefix = os.path.join(folder, "")
+        run: list[tuple[str, os.DirEntry[str]]] = []
         for key, entry in entries:
             path = prefix + entry.name
             if key.endswith("/"):
+                if run:
+                    yield run
+                    run = []
                 yield from self._folder(fd, entry.name, path)
             elif entry.is_symlink():
                 self.skipped.append((path, LINK))
             elif key.endswith(".json"):
                 if entry.is_file(follow_symlinks=False):
-                    yield path, entry
+                    run.append((path, entry))
                 else:
                     self.skipped.append((path, _why_not_a_file(entry)))
+        if run:
+            yield run
 
-    def _folder(self, parent: int, name: str, path: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    def _folder(
+        self, parent: int, name: str, path: str
+    ) -> Iterator[list[tuple[str, os.DirEntry[str]]]]:
         try:
             fd = open_folder(name, parent)
         except UnusableFile as exc:  # a link, or no longer a folder

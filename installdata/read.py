@@ -18,14 +18,14 @@ from __future__ import annotations
 import os
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from installdata.cache import ReadCache
 from installdata.folder import MAX_FILE_BYTES, SubmissionFolder, UnusableFile
@@ -84,8 +84,13 @@ def _code(values: Sequence[Any]) -> Coded:
     return list(index), codes
 
 
-def _read_chunk(root: str, max_file_bytes: int, paths: Sequence[str]) -> ChunkColumns:
-    """Read and parse a chunk of files below ``root``; return columns cheap to pickle.
+_Stat = tuple[str, "os.stat_result | None"]
+"""A file's path and its stat (None if it vanished): what the cache keys a run by."""
+
+
+def _read_chunk(folder: SubmissionFolder, paths: Sequence[str], stats: list[_Stat]) -> ChunkColumns:
+    """Read and parse a chunk of files from ``folder``; return columns cheap to pickle, and
+    add each file's stat to ``stats``.
 
     Package entries are coded whole (name, version and error at once, one dict lookup per
     entry): a chunk of 500 files lists some 9,500 entries but only a few hundred distinct
@@ -94,16 +99,21 @@ def _read_chunk(root: str, max_file_bytes: int, paths: Sequence[str]) -> ChunkCo
     rows: list[tuple[Any, ...]] = []
     entries: list[Entry] = []
     skipped: list[tuple[str, str]] = []
-    with SubmissionFolder(root, max_file_bytes) as folder:
-        for path in paths:
-            try:
-                raw, mtime_ns = folder.read(path)
-                row, listed = parse_file(raw, path, mtime_ns)
-            except UnusableFile as exc:
-                skipped.append((path, str(exc)))
-                continue
-            rows.append(row)
-            entries += listed
+    for path in paths:
+        try:
+            raw, info = folder.read(path)
+        except UnusableFile as exc:
+            stats.append((path, folder.lstat(path)))  # maybe never opened: a stat of its own
+            skipped.append((path, str(exc)))
+            continue
+        stats.append((path, info))
+        try:
+            row, listed = parse_file(raw, path, info.st_mtime_ns)
+        except UnusableFile as exc:
+            skipped.append((path, str(exc)))
+            continue
+        rows.append(row)
+        entries += listed
     columns: dict[str, Sequence[Any]] = dict.fromkeys(ROW, ())
     if rows:
         columns.update(zip(ROW, zip(*rows, strict=True), strict=True))
@@ -123,6 +133,35 @@ def _read_chunk(root: str, max_file_bytes: int, paths: Sequence[str]) -> ChunkCo
     }
 
 
+RunColumns = tuple["str | None", list[ChunkColumns]]
+"""A run as read from its files: the cache file it was kept as (None if not), its chunks."""
+
+
+@dataclass(frozen=True)
+class _RunReader:
+    """Reads a run of files, a chunk at a time, and keeps it in the cache (if there is one)
+    under the key of the stats its reads gave: in the worker process that parsed it, so
+    that keeping runs costs the main process nothing."""
+
+    root: str
+    max_file_bytes: int
+    cache: ReadCache | None
+
+    def __call__(self, paths: list[str]) -> RunColumns:
+        stats: list[_Stat] = []
+        with SubmissionFolder(self.root, self.max_file_bytes) as folder:
+            pieces = [_read_chunk(folder, chunk, stats) for chunk in _chunks(paths, CHUNK_SIZE)]
+        if self.cache is None:
+            return None, pieces
+        entry = self.cache.entry(stats)
+        used = _used(paths, pieces)
+        return (entry if self.cache.write(entry, used, pieces) else None), pieces
+
+    def runs(self, runs: list[list[str]]) -> list[RunColumns]:
+        """A worker's task: several runs, each read on its own (the cache keeps runs)."""
+        return [self(paths) for paths in runs]
+
+
 # --- reading a whole folder -----------------------------------------------------------------
 
 
@@ -131,19 +170,17 @@ def _chunks(paths: list[str], size: int) -> Iterator[list[str]]:
         yield paths[start : start + size]
 
 
-def _read_pieces(read_chunk: ReadChunk, pieces: list[list[str]]) -> list[ChunkColumns]:
-    """A worker's task: several pieces of runs, read each on its own (the cache keeps runs)."""
-    return [read_chunk(piece) for piece in pieces]
-
-
-ReadChunk = Callable[[Sequence[str]], ChunkColumns]
+def _used(paths: list[str], pieces: Sequence[ChunkColumns]) -> list[str]:
+    """``paths`` without the files the pieces skipped."""
+    skipped = {path for piece in pieces for path, _ in piece["skipped"]}
+    return [path for path in paths if path not in skipped] if skipped else paths
 
 
 @dataclass
 class _Run:
     """A folder's files as the listing gives them one after the other: what the cache keeps.
 
-    ``entry``: its cache file's name (None without a cache); ``cached``: that file is there.
+    ``cached``: the cache holds a file of exactly these files (its name: ``entry``).
     """
 
     paths: list[str]
@@ -155,15 +192,17 @@ class Reading:
     """Every submission file below a folder (which must exist), being read.
 
     For a big folder, worker processes (one per core) are forked as soon as the listing has
-    found ``IN_PROCESS_BELOW`` files to read, and read chunks of files while the rest is
-    still being listed and while the caller does something else; ``chunks`` hands them over
-    in order. A small folder is read in this process by ``chunks``: a pool would cost more
-    than it saves. Use it as a context manager, so that the workers are stopped whatever
-    happens. ``workers``: processes to use (default: every core; 1 reads in-process);
-    ``progress``: a bar on stderr; ``max_file_bytes``: larger files are skipped unread.
+    found ``IN_PROCESS_BELOW`` files to read, and read runs of files while the rest is still
+    being listed and while the caller does something else; ``chunks`` hands them over in
+    order. A small folder is read in this process by ``chunks``: a pool would cost more than
+    it saves. Use it as a context manager, so that the workers are stopped whatever happens.
+    ``workers``: processes to use (default: every core; 1 reads in-process); ``progress``:
+    a bar on stderr; ``max_file_bytes``: larger files are skipped unread.
 
     ``cache`` (installdata/cache.py): each run of files whose listing is unchanged since it
-    was kept is read from there instead (by ``chunks``), the others are kept once read.
+    was kept is read from there instead (by ``chunks``); the others are kept by the process
+    that reads them. Only a folder the cache holds a file of is ``lstat``-ed while listing
+    (to look its runs up): a folder read for the first time is keyed by the reads' ``fstat``.
 
     ``unlisted``: ``(path, why)`` of the entries the listing skipped (a folder it could not
     list, a link, a FIFO); ``files_read`` counts them with the files listed.
@@ -178,23 +217,23 @@ class Reading:
         max_file_bytes: int = MAX_FILE_BYTES,
         cache: ReadCache | None = None,
     ) -> None:
-        self._read_chunk: ReadChunk = partial(_read_chunk, os.fspath(root), max_file_bytes)
-        self._workers: Workers[list[list[str]], list[ChunkColumns]] = Workers(
-            partial(_read_pieces, self._read_chunk), start_from=IN_PROCESS_BELOW, processes=workers
+        self._read_run = _RunReader(os.fspath(root), max_file_bytes, cache)
+        self._workers: Workers[list[list[str]], list[RunColumns]] = Workers(
+            self._read_run.runs, start_from=IN_PROCESS_BELOW, processes=workers
         )
         self._cache = cache
         self._progress = Progress()
         self._runs: list[_Run] = []
-        self._pending: deque[list[str]] = deque()  # pieces to read, not handed out yet
+        self._pending: deque[list[str]] = deque()  # runs to read, not handed out yet
         self._pending_files = 0
         self._to_read = 0  # files listed that the cache does not hold
         listing = Listing(root)
+        self.unlisted = listing.skipped
         try:
             self._list_and_hand_out(listing)
         except BaseException:  # Ctrl-C while listing: no worker may outlive the build
             self.__exit__()
             raise
-        self.unlisted = listing.skipped
         listed = sum(len(run.paths) for run in self._runs)
         self.files_read = listed + len(self.unlisted)
         # The bar starts now, after the workers are forked: tqdm runs a thread of its own.
@@ -202,35 +241,31 @@ class Reading:
 
     def _list_and_hand_out(self, listing: Listing) -> None:
         """List the files, a run at a time; hand out those to read as soon as workers run."""
-        files: Iterable[tuple[str, os.stat_result | None]]
-        # Only the cache needs each file's stat: without one, the listing makes no such call.
-        files = listing.files() if self._cache else ((path, None) for path in listing)
-        run: list[tuple[str, os.stat_result | None]] = []
-        for path, info in files:
-            if run and path.rpartition(os.sep)[0] != run[0][0].rpartition(os.sep)[0]:
-                self._add_run(run)
-                run = []
-            run.append((path, info))
-        if run:
-            self._add_run(run)
+        for run in listing.runs():
+            self._add_run(run, listing)
         if self._workers.running:
             self._hand_out(everything=True)
 
-    def _add_run(self, files: list[tuple[str, os.stat_result | None]]) -> None:
+    def _add_run(self, files: list[tuple[str, os.DirEntry[str]]], listing: Listing) -> None:
         run = _Run([path for path, _ in files])
-        if self._cache is not None:
-            run.entry = self._cache.entry(cast("list[tuple[str, os.stat_result]]", files))
-            run.cached = self._cache.has(run.entry)
+        cache = self._cache
+        if cache is not None and cache.may_hold(run.paths[0].rpartition(os.sep)[0]):
+            stats = listing.stats(files)
+            if stats:
+                entry = cache.entry(stats)
+                run = _Run([path for path, _ in stats], entry, cached=cache.holds(entry))
+        if not run.paths:
+            return
         self._runs.append(run)
         if not run.cached:
-            self._pending += _chunks(run.paths, CHUNK_SIZE)
+            self._pending.append(run.paths)
             self._pending_files += len(run.paths)
             self._to_read += len(run.paths)
             if self._workers.started(self._to_read):
                 self._hand_out()
 
     def _hand_out(self, *, everything: bool = False) -> None:
-        """Submit the pending pieces, several to a task of about ``CHUNK_SIZE`` files."""
+        """Submit the pending runs, several to a task of at least ``CHUNK_SIZE`` files."""
         while self._pending and (everything or self._pending_files >= CHUNK_SIZE):
             task, files = [], 0
             while self._pending and files < CHUNK_SIZE:
@@ -240,7 +275,7 @@ class Reading:
             future = self._workers.submit(task)
             future.add_done_callback(partial(self._task_done, files))
 
-    def _task_done(self, files: int, _: Future[list[ChunkColumns]]) -> None:
+    def _task_done(self, files: int, _: Future[list[RunColumns]]) -> None:
         self._progress.advance(files)  # runs on the pool's result thread
 
     def __enter__(self) -> Reading:
@@ -255,9 +290,8 @@ class Reading:
 
         A chunk's ``path`` (the files it holds rows for) is filled in here, from the listing:
         sending a million paths back from the workers would cost the memory of a second copy.
-        Consecutive runs from the cache come as one chunk; a run read from its files is kept
-        in the cache, a run whose cache file turns out unusable is read here after all, and
-        the cache files not used are removed at the end.
+        Consecutive runs from the cache come as one chunk; a run whose cache file turns out
+        unusable is read here after all, and the cache files not used are removed at the end.
         """
         read = chain.from_iterable(self._workers.results()) if self._workers.running else None
         runs, self._runs = self._runs, []  # the tables hold the paths from here on
@@ -272,7 +306,7 @@ class Reading:
                 if kept:
                     yield self._merged(kept)
                     kept = []
-                yield from self._read_run(run, read)
+                yield from self._read(run, read)
             if kept:
                 yield self._merged(kept)
         finally:
@@ -283,28 +317,21 @@ class Reading:
         if self._cache is not None:
             self._cache.finish()
 
-    def _read_run(self, run: _Run, read: Iterator[ChunkColumns] | None) -> Iterator[Chunk]:
-        """A run's chunks from its files (by the workers, if they have it); then kept."""
-        pieces = []
-        for paths in _chunks(run.paths, CHUNK_SIZE):
-            if read is not None and not run.cached:
-                columns = next(read)
-            else:  # in-process: a small folder, or a cache file that turned out unusable
-                columns = self._read_chunk(paths)
-                self._progress.advance(len(paths))
-            pieces.append(_with_paths(columns, paths))
-            yield pieces[-1]
-        if self._cache is not None and run.entry is not None:
-            self._cache.store(run.entry, pieces)
+    def _read(self, run: _Run, read: Iterator[RunColumns] | None) -> Iterator[Chunk]:
+        """A run's chunks, read by the workers if they have it, else here (a small folder,
+        or a cache file that turned out unusable)."""
+        if read is not None and not run.cached:
+            entry, pieces = next(read)
+        else:
+            entry, pieces = self._read_run(run.paths)
+            self._progress.advance(len(run.paths))
+        if entry is not None and self._cache is not None:
+            self._cache.kept(entry)
+        for paths, piece in zip(_chunks(run.paths, CHUNK_SIZE), pieces, strict=True):
+            yield {**piece, "path": _used(paths, [piece])}
 
     def _merged(self, kept: list[Kept]) -> Chunk:
         from installdata.columnar import merge
 
         self._progress.advance(sum(len(run.path) + len(run.skipped) for run in kept))
         return merge(kept)
-
-
-def _with_paths(chunk: ChunkColumns, paths: list[str]) -> Chunk:
-    """``chunk`` with ``path``: ``paths`` without the files it skipped."""
-    skipped = {path for path, _ in chunk["skipped"]}
-    return {**chunk, "path": [path for path in paths if path not in skipped] if skipped else paths}

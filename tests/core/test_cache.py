@@ -8,6 +8,7 @@ import stat
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -19,6 +20,7 @@ from installdata import cache as cache_module
 from installdata.cache import ReadCache
 from installdata.config import CollectorConfig, Config, GeneratorConfig
 from installdata.errors import UserError
+from installdata.folder import SubmissionFolder
 from installdata.forget import forget_command
 from installdata.load import LoadResult, load_submissions
 from installdata.storage import FILE_MODE
@@ -51,9 +53,11 @@ def files_parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     parsed: list[int] = []
     read_chunk = installdata.read._read_chunk
 
-    def counting(root: str, limit: int, paths: list[str]) -> installdata.read.ChunkColumns:
+    def counting(
+        folder: SubmissionFolder, paths: list[str], stats: list[Any]
+    ) -> installdata.read.ChunkColumns:
         parsed.append(len(paths))
-        return read_chunk(root, limit, paths)
+        return read_chunk(folder, paths, stats)
 
     monkeypatch.setattr(installdata.read, "_read_chunk", counting)
     return parsed
@@ -74,6 +78,24 @@ def test_an_unchanged_folder_is_read_from_the_cache_and_gives_the_same_tables(
     write_submission(root, user_id="cy", received_at="2026-11-03T10:00:00Z")
     load(root, tmp_path / "cache")
     assert files_parsed == [1]  # only the new day folder
+
+
+def test_the_reader_processes_keep_the_runs_they_read_under_the_listings_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files_parsed: list[int]
+) -> None:
+    """Worker processes key a run by the ``fstat`` of the files they opened; the next build
+    looks it up by the listing's ``lstat``: the two must give the same cache file."""
+    monkeypatch.setattr(installdata.read, "IN_PROCESS_BELOW", 0)
+    monkeypatch.setattr(installdata.read, "CHUNK_SIZE", 2)
+    root, cache_dir = tmp_path / "submissions", tmp_path / "cache"
+    fill(root)
+    cold = load_submissions(root, workers=1)
+    files_parsed.clear()
+    same(load_submissions(root, workers=2, cache=ReadCache(cache_dir, root, LIMIT)), cold)
+    assert files_parsed == []  # parsed by the workers (which this process does not count)
+    assert len(list(cache_dir.rglob("*.parquet"))) == 2  # one per day folder
+    same(load(root, cache_dir), cold)
+    assert files_parsed == []  # every run from the cache
 
 
 def test_cache_files_are_as_private_as_the_submissions(tmp_path: Path) -> None:

@@ -262,14 +262,15 @@ def test_a_progress_bar_counts_every_file(
 def test_an_interrupt_while_listing_leaves_no_reader_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for number in range(8):
-        write_submission(tmp_path, submission_id=f"s{number}")
+    for number in range(8):  # four day folders: four runs
+        day = f"2026-11-0{1 + number // 2}T10:00:00Z"
+        write_submission(tmp_path, submission_id=f"s{number}", received_at=day)
     monkeypatch.setattr(read, "IN_PROCESS_BELOW", 0)
     monkeypatch.setattr(read, "CHUNK_SIZE", 2)
 
     class Interrupted(read.Listing):
-        def __iter__(self):
-            yield from itertools.islice(super().__iter__(), 6)  # the workers have started
+        def runs(self):
+            yield from itertools.islice(super().runs(), 3)  # the workers have started
             raise KeyboardInterrupt
 
     monkeypatch.setattr(read, "Listing", Interrupted)
