@@ -56,7 +56,9 @@ class PageBatch:
     ``shares``-th, from the ``share``-th): the renderer forks workers that inherit the batch
     (nothing is pickled) and builds and writes one share in each, or builds them all here
     (``pages_of``). A batch's pages have no tables, charts or feed: their JSON twin is their
-    data. ``build`` must give the same page, whatever the shares.
+    data, and their HTML is that twin in their template (a page's title and template follow
+    from its context), so a page whose twin did not change is not rendered again
+    (render/keep.py). ``build`` must give the same page, whatever the shares.
     """
 
     paths: tuple[str, ...]

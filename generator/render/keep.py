@@ -12,6 +12,12 @@ every place: its content was first made by that earlier build, and it says so. T
 front page is always written anew (generator/render/page_files.py ``ALWAYS_WRITTEN``), so
 ``index.json``'s ``generated_at`` is always the last build's.
 
+Comparing still means rendering. A page of a ``PageBatch`` (the thousands of workshop pages)
+is its JSON twin put into a template, so when its twin is kept and the published site was
+rendered by the same templates and code (``RENDERER`` holds their digest), its HTML is kept
+without being rendered at all (``keep_unread``). A hand-edited published page therefore
+survives until its data changes; deleting ``RENDERER`` from the site renders every page again.
+
 The published site is read as carefully as the staging folder is written (paths.py): its
 folders are opened one name at a time relative to the one above, the file too, none through a
 symbolic link (``O_NOFOLLOW``); only a regular file of the same size is read and compared.
@@ -25,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -36,6 +43,13 @@ _FILE = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0
 _CAN_KEEP = {os.open, os.link} <= os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 _STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
+RENDERER = ".rendered-by"
+"""The site's file naming what rendered it (``templates.renderer``): a page whose data did not
+change keeps its published HTML unrendered only if that was rendered alike (page_files.py)."""
+
+Check = Callable[[str, int], "os.stat_result | None"]
+"""(name, folder descriptor) -> the status of that published file if it may be kept."""
+
 
 class SiteFiles:
     """Writes the files of a new site into ``staging``, keeping ``previous``'s equal files.
@@ -44,9 +58,14 @@ class SiteFiles:
     Picklable and stateless, so forked render workers use it as it is.
     """
 
-    def __init__(self, staging: Path, previous: Path | None) -> None:
+    def __init__(self, staging: Path, previous: Path | None, renderer: str | None = None) -> None:
         self.prefix = os.path.join(staging.resolve(), "")
         self.previous = previous if _CAN_KEEP and previous and previous.is_dir() else None
+        self.rendered_alike = (
+            renderer is not None
+            and self.previous is not None
+            and self._published(RENDERER) == renderer.encode()
+        )
 
     def write(self, path: Path, data: bytes, stamp: str | None = None) -> bool:
         """Put ``data`` at ``path`` (inside the staging folder). False: the old file was kept.
@@ -54,13 +73,38 @@ class SiteFiles:
         ``stamp``: the build time written into ``data``; an old file that has an earlier
         build's time in its places, and is otherwise the same, is kept too.
         """
-        if self.previous is not None and self._keep(path, data, stamp):
+        if self.previous is not None and self._keep(path, partial(_same_file, data, stamp)):
             return False
         write_file(path, data)
         return True
 
-    def _keep(self, path: Path, data: bytes, stamp: str | None) -> bool:
-        """Hard-link the published file to ``path`` if it holds ``data`` (but the stamp)."""
+    def keep_unread(self, path: Path) -> bool:
+        """Keep the published file of ``path`` without comparing it: for a page whose data is
+        known to be unchanged and whose HTML was ``rendered_alike`` (page_files.py)."""
+        return self.previous is not None and self._keep(path, _regular_file)
+
+    def _published(self, name: str) -> bytes | None:
+        """The bytes of the small regular file ``name`` at the top of the published site."""
+        assert self.previous is not None
+        try:
+            folder = os.open(self.previous, _FOLDER)
+        except OSError:
+            return None
+        try:
+            handle = os.open(name, _FILE, dir_fd=folder)
+            try:
+                if not stat.S_ISREG(os.fstat(handle).st_mode):
+                    return None
+                return os.read(handle, 4096)
+            finally:
+                os.close(handle)
+        except OSError:
+            return None
+        finally:
+            os.close(folder)
+
+    def _keep(self, path: Path, check: Check) -> bool:
+        """Hard-link the published file to ``path`` if ``check`` allows it."""
         assert self.previous is not None
         # Plain string work: Path.relative_to cost a third of this function (8,625 files).
         where = os.fspath(path)
@@ -76,7 +120,7 @@ class SiteFiles:
                 inner = os.open(part, _FOLDER, dir_fd=folder)
                 os.close(folder)
                 folder = inner
-            old = _same_file(name, folder, data, stamp)
+            old = check(name, folder)
             if old is None:
                 return False
             os.link(name, path, src_dir_fd=folder, follow_symlinks=False)
@@ -91,7 +135,13 @@ class SiteFiles:
             os.close(folder)
 
 
-def _same_file(name: str, folder: int, data: bytes, stamp: str | None) -> os.stat_result | None:
+def _regular_file(name: str, folder: int) -> os.stat_result | None:
+    """The status of ``name`` in ``folder`` if it is a regular file (never through a link)."""
+    status = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    return status if stat.S_ISREG(status.st_mode) else None
+
+
+def _same_file(data: bytes, stamp: str | None, name: str, folder: int) -> os.stat_result | None:
     """The status of regular file ``name`` in ``folder`` if it holds ``data`` (but the stamp).
 
     The size is compared first, which costs no read (a time stamp always has the same

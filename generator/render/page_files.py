@@ -35,6 +35,7 @@ class Plan:
     target: Path
     csvs: dict[str, Path]  # table name -> file
     charts: list[tuple[Path, Chart]]
+    of_batch: bool = False  # its HTML is its twin in a template (``generator.model.PageBatch``)
 
     def feed(self) -> list[Path]:
         feed = self.page.feed
@@ -83,7 +84,7 @@ class Batch:
             raise ValueError(f"a page batch built a page it did not announce: {page.path!r}")
         if page.tables or page.charts or page.feed is not None:
             raise ValueError(f"a page of a batch has tables, charts or a feed: {page.path!r}")
-        return Plan(page=page, target=target, csvs={}, charts=[])
+        return Plan(page=page, target=target, csvs={}, charts=[], of_batch=True)
 
 
 def claim_batch(targets: Targets, batch: PageBatch) -> Batch:
@@ -109,6 +110,9 @@ def write_page(plan: Plan, files: SiteFiles, *, title: str, generated_at: str) -
             stamp,
         )
     )
+    unchanged = plan.of_batch and not written[-1] and files.rendered_alike
+    if unchanged and files.keep_unread(plan.target):
+        return 2  # twin unchanged, HTML rendered alike: kept unrendered (keep.py)
     root = root_of(page.path)
     if page.feed is not None:
         feed = atom_bytes(page.feed, page_href=plan.target.name, root=root, author=title)

@@ -9,7 +9,9 @@ and straight from disk.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -38,6 +40,21 @@ NAVIGATION = (
     ("How to submit", "submit.html", ("submit.html",)),
 )
 """(label, site-relative target, path prefixes of the pages that belong to the section)."""
+
+
+@functools.cache
+def renderer(title: str) -> str:
+    """A digest of what makes a page's HTML besides its data: the templates, the code of the
+    renderer and of the charts' labels it prints with, Jinja's and MarkupSafe's versions, and
+    the site's title (render/keep.py keeps a page unrendered only for the same digest)."""
+    sources = [TEMPLATES_DIR, Path(__file__).parent, _GENERATOR_DIR / "charts"]
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (version("jinja2"), version("markupsafe"), title):
+        digest.update(part.encode() + b"\0")
+    for path in sorted(file for folder in sources for file in folder.rglob("*") if file.is_file()):
+        if path.suffix in (".html", ".py"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def root_of(path: str) -> str:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generator.charts import warm_up as warm_up_charts
 from generator.model import Page, PageBatch
-from generator.render.keep import SiteFiles
+from generator.render.keep import RENDERER, SiteFiles
 from generator.render.page_files import Batch, Plan, claim_batch, plan, write_page
 from generator.render.paths import Targets
-from generator.render.templates import environment
+from generator.render.templates import environment, renderer
 from installdata.parallel import Workers, cores
 from installdata.progress import Progress
 from installdata.record import SCHEMA
@@ -78,7 +78,8 @@ def write_site(
     the half-written folder away: see publish.py).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = SiteFiles(out_dir, previous)
+    rendered_by = renderer(title)
+    files = SiteFiles(out_dir, previous, rendered_by)
     with _Writer(_Job(title, generated_at, files), progress=progress) as writer:
         targets = Targets(out_dir)
         for item in pages:
@@ -95,6 +96,9 @@ def write_site(
         targets.claim([path for path, _ in assets])
         kept = sum(not files.write(path, source.read_bytes()) for path, source in assets)
         writer.finish()
+        # Last: what the pages were rendered with, once they all are (keep.py).
+        targets.claim([out_dir / RENDERER])
+        kept += not files.write(out_dir / RENDERER, rendered_by.encode())
         return Written(writer.pages, len(targets.files), kept + writer.kept)
 
 

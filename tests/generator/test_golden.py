@@ -6,7 +6,8 @@ tests/generator/golden/site/ (see golden/README.md). When a change is meant, reg
     UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/generator/test_golden.py
 
 Charts (SVG) are not committed, as another matplotlib may draw them differently: only that
-each one the pages show is built. Nor are assets/ and schema.json, copied as they are.
+each one the pages show is built. Nor are assets/ and schema.json, copied as they are, nor
+.rendered-by, a digest of the templates and the renderer's code (render/keep.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from generator.build import build_site
+from generator.render.keep import RENDERER
 from installdata.config import GeneratorConfig
 from installdata.load import load_submissions
 from support import REPO_ROOT
@@ -39,7 +41,8 @@ SHOWN_LINES = 30  # ...and of each at most this many lines
 
 def committed(name: str) -> bool:
     """Whether a built file belongs in the golden site."""
-    return not (name.endswith(".svg") or name.startswith("assets/") or name == "schema.json")
+    copied = name.startswith("assets/") or name in ("schema.json", RENDERER)
+    return not (name.endswith(".svg") or copied)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ import pytest
 from generator import publish
 from generator.__main__ import main
 from generator.publish import MARKER
-from generator.render.keep import SiteFiles
+from generator.render.keep import RENDERER, SiteFiles
+from generator.render.templates import renderer
 from generator.slugs import package_path
 from support.files import write_submission
 
@@ -99,6 +100,40 @@ def test_a_rebuild_a_second_later_keeps_the_pages_whose_content_did_not_change(
     assert kept["generated_at"] == "2026-11-18T11:06:40Z"  # when this content was made
     assert "2026-11-18T11:06:41Z" not in (site / make).read_text()
     assert len([name for name in second if second[name] == first.get(name)]) > len(first) // 2
+
+
+def test_a_workshop_page_whose_data_did_not_change_is_not_rendered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch page whose twin is kept keeps its HTML unread, if the published site was
+    rendered by the same templates, code and title (RENDERER); any other page is compared."""
+    fill(tmp_path / "submissions")
+    assert build(tmp_path) == 0
+    site = tmp_path / "site"
+    workshop = next(site.glob("workshops/ws-keep*.html"))
+    # A mark the renderer would never write: it survives only where nothing is rendered.
+    for page in (workshop, site / "matrix.html"):
+        page.write_text(page.read_text() + "<!-- not rendered again -->")
+
+    assert build(tmp_path) == 0
+    assert workshop.read_text().endswith("<!-- not rendered again -->")
+    assert not (site / "matrix.html").read_text().endswith("<!-- not rendered again -->")
+
+    (site / RENDERER).write_text("rendered by other templates")
+    assert build(tmp_path) == 0
+    assert not workshop.read_text().endswith("<!-- not rendered again -->")
+    assert (site / RENDERER).read_text() == renderer("Installation test results")
+
+    workshop.write_text(workshop.read_text() + "<!-- not rendered again -->")
+    write_submission(
+        tmp_path / "submissions",
+        user_id="user-new",
+        workshop_id="ws-keep",
+        received_at="2026-11-02T09:00:00Z",
+    )
+    assert build(tmp_path) == 0
+    assert not workshop.read_text().endswith("<!-- not rendered again -->")  # its data changed
+    assert json.loads(workshop.with_suffix(".json").read_bytes())["participants"] == 7
 
 
 def test_a_page_that_differs_in_more_than_its_stamp_is_written(tmp_path: Path) -> None:
