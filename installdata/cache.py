@@ -34,10 +34,13 @@ import hashlib
 import os
 import secrets
 import time
+from array import array
 from collections.abc import Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from installdata.errors import UserError
 from installdata.parallel import cores
@@ -57,6 +60,22 @@ any of them is another code version, whose cache files are not used."""
 
 FOLDER_MODE = 0o750
 SUFFIX = ".parquet"
+
+_TIMES = attrgetter("st_mtime_ns", "st_ctime_ns")
+_OTHERS = attrgetter("st_size", "st_ino", "st_mode")
+
+
+class _Vanished(NamedTuple):
+    """The stat a file that vanished before it was read is keyed by: no file has mode 0."""
+
+    st_mtime_ns: int = 0
+    st_ctime_ns: int = 0
+    st_size: int = 0
+    st_ino: int = 0
+    st_mode: int = 0
+
+
+_VANISHED = _Vanished()
 
 
 def _digest(data: bytes, size: int) -> str:
@@ -141,22 +160,16 @@ class ReadCache:
         (None for a file that vanished). An ``lstat`` in the listing and an ``fstat`` by the
         reader that opened the file give the same key."""
         folder = self._relative(files[0][0].rpartition(os.sep)[0])
-        listed = [
-            (path.rpartition(os.sep)[2], None)
-            if i is None
-            else (
-                path.rpartition(os.sep)[2],
-                i.st_size,
-                i.st_mtime_ns,
-                i.st_ctime_ns,
-                i.st_ino,
-                i.st_mode,
-            )
-            for path, i in files
-        ]
-        # One repr of them all: a third of the time of formatting each file's line (repr
-        # escapes a name that is not UTF-8, so any name encodes).
-        key = hashlib.blake2b(self._salt + repr(listed).encode(), digest_size=16)
+        names = "\0".join(path.rpartition(os.sep)[2] for path, _ in files)
+        stats: list[os.stat_result | _Vanished]
+        stats = [_VANISHED if info is None else info for _, info in files]
+        # Packed by C loops (map, chain, array): a third of the time of one repr of them all,
+        # which was 3.3 s for 1,000,000 files. Times may be negative, the rest may not.
+        times = array("q", chain.from_iterable(map(_TIMES, stats)))
+        others = array("Q", chain.from_iterable(map(_OTHERS, stats)))
+        key = hashlib.blake2b(self._salt, digest_size=16)
+        for part in (names.encode("utf-8", "surrogateescape"), b"\0", times, others):
+            key.update(part)
         return folder_prefix(folder) + key.hexdigest() + SUFFIX
 
     def holds(self, entry: str) -> bool:
