@@ -35,8 +35,9 @@ import os
 import secrets
 import time
 from array import array
+from collections import deque
 from collections.abc import Generator, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
@@ -183,13 +184,21 @@ class ReadCache:
         self._present.add(entry)
 
     def load(self, runs: Sequence[tuple[str, list[str]]]) -> Generator[Kept | None, None, None]:
-        """Each run kept as ``(entry, paths)``, in order, read ahead by threads (pyarrow
-        parses without the GIL); None for a run whose cache file is unusable."""
+        """Each run kept as ``(entry, paths)``, in order, read a few ahead by threads (pyarrow
+        parses without the GIL; more ahead would hold more runs in memory at once); None for
+        a run whose cache file is unusable."""
         from installdata.columnar import read_run
 
+        ahead = 2 * cores()
         with ThreadPoolExecutor(cores()) as threads:
+            reading: deque[Future[Kept | None]] = deque()
             try:
-                yield from threads.map(lambda run: read_run(self.folder / run[0], *run), runs)
+                for entry, paths in runs:
+                    reading.append(threads.submit(read_run, self.folder / entry, entry, paths))
+                    if len(reading) > ahead:
+                        yield reading.popleft().result()
+                while reading:
+                    yield reading.popleft().result()
             finally:
                 threads.shutdown(cancel_futures=True)
 

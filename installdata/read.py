@@ -45,6 +45,10 @@ CHUNK_SIZE = 500
 IN_PROCESS_BELOW = 3000
 """Below this many files a process pool costs more than it saves."""
 
+MERGED_ROWS = 50_000
+"""Rows of cached runs converted at once: one conversion for many small runs, but never a
+second copy of a million rows' columns in memory (installdata/columnar.py ``merge``)."""
+
 Coded = tuple[list[Any], "array[int]"]
 """A column as (its distinct values, C int codes: positions in that list)."""
 
@@ -290,7 +294,8 @@ class Reading:
 
         A chunk's ``path`` (the files it holds rows for) is filled in here, from the listing:
         sending a million paths back from the workers would cost the memory of a second copy.
-        Consecutive runs from the cache come as one chunk; a run whose cache file turns out
+        Consecutive runs from the cache come as one chunk (of about ``MERGED_ROWS``); a run
+        whose cache file turns out
         unusable is read here after all, and the cache files not used are removed at the end.
         """
         read = chain.from_iterable(self._workers.results()) if self._workers.running else None
@@ -302,6 +307,9 @@ class Reading:
             for run in runs:
                 if loaded is not None and run.cached and (found := next(loaded)) is not None:
                     kept.append(found)
+                    if sum(len(run.path) for run in kept) >= MERGED_ROWS:
+                        yield self._merged(kept)
+                        kept = []
                     continue
                 if kept:
                     yield self._merged(kept)

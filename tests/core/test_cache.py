@@ -98,6 +98,20 @@ def test_the_reader_processes_keep_the_runs_they_read_under_the_listings_key(
     assert files_parsed == []  # every run from the cache
 
 
+def test_cached_runs_read_a_few_ahead_and_converted_a_few_at_a_time_give_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, cache_dir = tmp_path / "submissions", tmp_path / "cache"
+    fill(root)
+    for day in ("2026-11-03", "2026-11-04", "2026-11-05"):
+        write_submission(root, user_id="dan", received_at=f"{day}T10:00:00Z")
+    cold = load_submissions(root, workers=1)
+    load(root, cache_dir)
+    monkeypatch.setattr(installdata.read, "MERGED_ROWS", 2)  # runs of 2, 1, 1, 1 and 1 rows
+    monkeypatch.setattr(cache_module, "cores", lambda: 1)  # two runs read ahead
+    same(load(root, cache_dir), cold)
+
+
 def test_cache_files_are_as_private_as_the_submissions(tmp_path: Path) -> None:
     root = tmp_path / "submissions"
     fill(root)
