@@ -41,7 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from installdata.errors import UserError
 from installdata.parallel import cores
@@ -64,19 +64,6 @@ SUFFIX = ".parquet"
 
 _TIMES = attrgetter("st_mtime_ns", "st_ctime_ns")
 _OTHERS = attrgetter("st_size", "st_ino", "st_mode")
-
-
-class _Vanished(NamedTuple):
-    """The stat a file that vanished before it was read is keyed by: no file has mode 0."""
-
-    st_mtime_ns: int = 0
-    st_ctime_ns: int = 0
-    st_size: int = 0
-    st_ino: int = 0
-    st_mode: int = 0
-
-
-_VANISHED = _Vanished()
 
 
 def _digest(data: bytes, size: int) -> str:
@@ -156,14 +143,13 @@ class ReadCache:
         none is, its runs are misses whatever their files, which then need no ``lstat``."""
         return folder_prefix(self._relative(folder)) in self._folders
 
-    def entry(self, files: Sequence[tuple[str, os.stat_result | None]]) -> str:
-        """The cache file name of a run: its folder's prefix and the key of its files' stats
-        (None for a file that vanished). An ``lstat`` in the listing and an ``fstat`` by the
-        reader that opened the file give the same key."""
+    def entry(self, files: Sequence[tuple[str, os.stat_result]]) -> str:
+        """The cache file name of a run: its folder's prefix and the key of its files' stats.
+        An ``lstat`` in the listing and an ``fstat`` by the reader that opened the file give
+        the same key."""
         folder = self._relative(files[0][0].rpartition(os.sep)[0])
         names = "\0".join(path.rpartition(os.sep)[2] for path, _ in files)
-        stats: list[os.stat_result | _Vanished]
-        stats = [_VANISHED if info is None else info for _, info in files]
+        stats = [info for _, info in files]
         # Packed by C loops (map, chain, array): a third of the time of one repr of them all,
         # which was 3.3 s for 1,000,000 files. Times may be negative, the rest may not.
         times = array("q", chain.from_iterable(map(_TIMES, stats)))

@@ -68,12 +68,10 @@ def _texts(coded: Coded) -> pa.Array[Any]:
     """A coded text column as an Arrow dictionary; None (a value to the readers) is null,
     since Parquet cannot hold a null among a dictionary's values."""
     values, codes = coded
-    indices: pa.Array[Any]
+    indices = _numbers(codes)
     if None in values:
-        none = values.index(None)
-        indices = pa.array([None if code == none else code for code in codes], pa.int32())
-    else:
-        indices = _numbers(codes)
+        none = pa.scalar(values.index(None), pa.int32())
+        indices = pc.if_else(pc.equal(indices, none), None, indices)
     words = pa.array(["" if value is None else value for value in values], pa.string())
     return pa.DictionaryArray.from_arrays(indices, words)
 
@@ -120,7 +118,7 @@ def write_run(
         table = pa.Table.from_batches(batches, schema=SCHEMA)
         table = table.replace_schema_metadata({METADATA_KEY: json.dumps(about)})
         pq.write_table(table, out, write_statistics=False, write_page_checksum=True)
-    except (UnicodeError, pa.ArrowException):
+    except (UnicodeError, *_ERRORS):
         return False
     return True
 

@@ -1,8 +1,9 @@
 """Read the submission files (docs/file-format.md) into compact columns, on every core.
 
 The folder may hold a million files, so reading is built for throughput: the listing
-(installdata/listing.py) hands chunks of paths to worker processes on every core while it is
-still going, each worker reads its files the one safe way (installdata/folder.py: regular
+(installdata/listing.py) hands runs of paths (a folder's files, at most ``MAX_RUN`` of them) to
+worker processes on every core while it is still going, each worker reads its files the one
+safe way (installdata/folder.py: regular
 files only, never through a link, at most ``max_file_bytes`` each), parses them
 (installdata/parse.py) and hands back compact columns, a ``ChunkColumns`` (small lists of
 distinct strings plus C integer codes), instead of per-file objects. ``installdata/load.py``
@@ -25,7 +26,7 @@ from functools import partial
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from installdata.cache import ReadCache
 from installdata.folder import MAX_FILE_BYTES, SubmissionFolder, UnusableFile
@@ -40,7 +41,14 @@ if TYPE_CHECKING:  # pyarrow is imported only once the readers are forked
 CODED_RESULT_COLUMNS = ("name", "version", "error")
 
 CHUNK_SIZE = 500
-"""Paths per worker task: big enough to amortise pickling, small enough to balance cores."""
+"""Files a worker parses into one ``ChunkColumns``, and the least a worker task holds (whole
+runs: a task of small day folders holds several): big enough to amortise pickling, small
+enough to balance the cores."""
+
+MAX_RUN = 5000
+"""A folder's files in one run at most (the unit the cache keeps and a task reads whole): a
+day folder, a few thousand files even at 3,000,000 submissions, stays one run, and a huge
+flat folder is still read on every core."""
 
 IN_PROCESS_BELOW = 3000
 """Below this many files a process pool costs more than it saves."""
@@ -155,9 +163,9 @@ class _RunReader:
         stats: list[_Stat] = []
         with SubmissionFolder(self.root, self.max_file_bytes) as folder:
             pieces = [_read_chunk(folder, chunk, stats) for chunk in _chunks(paths, CHUNK_SIZE)]
-        if self.cache is None:
-            return None, pieces
-        entry = self.cache.entry(stats)
+        if self.cache is None or any(info is None for _, info in stats):
+            return None, pieces  # a file vanished: no listing will ever give this run again
+        entry = self.cache.entry(cast("list[tuple[str, os.stat_result]]", stats))
         used = _used(paths, pieces)
         return (entry if self.cache.write(entry, used, pieces) else None), pieces
 
@@ -184,7 +192,8 @@ def _used(paths: list[str], pieces: Sequence[ChunkColumns]) -> list[str]:
 class _Run:
     """A folder's files as the listing gives them one after the other: what the cache keeps.
 
-    ``cached``: the cache holds a file of exactly these files (its name: ``entry``).
+    ``entry``: the cache file name of these files' ``lstat``, if the listing looked it up;
+    ``cached``: the cache holds that file.
     """
 
     paths: list[str]
@@ -245,8 +254,9 @@ class Reading:
 
     def _list_and_hand_out(self, listing: Listing) -> None:
         """List the files, a run at a time; hand out those to read as soon as workers run."""
-        for run in listing.runs():
-            self._add_run(run, listing)
+        for run in listing.runs():  # while the run's folder is open: its stats need it
+            for start in range(0, len(run), MAX_RUN):
+                self._add_run(run[start : start + MAX_RUN], listing)
         if self._workers.running:
             self._hand_out(everything=True)
 
@@ -255,11 +265,10 @@ class Reading:
         cache = self._cache
         if cache is not None and cache.may_hold(run.paths[0].rpartition(os.sep)[0]):
             stats = listing.stats(files)
-            if stats:
-                entry = cache.entry(stats)
-                run = _Run([path for path, _ in stats], entry, cached=cache.holds(entry))
-        if not run.paths:
-            return
+            if not stats:
+                return  # every file vanished since it was listed (named in ``skipped``)
+            entry = cache.entry(stats)
+            run = _Run([path for path, _ in stats], entry, cached=cache.holds(entry))
         self._runs.append(run)
         if not run.cached:
             self._pending.append(run.paths)
@@ -295,25 +304,27 @@ class Reading:
         A chunk's ``path`` (the files it holds rows for) is filled in here, from the listing:
         sending a million paths back from the workers would cost the memory of a second copy.
         Consecutive runs from the cache come as one chunk (of about ``MERGED_ROWS``); a run
-        whose cache file turns out
-        unusable is read here after all, and the cache files not used are removed at the end.
+        whose cache file turns out unusable is read here after all, and the cache files not
+        used are removed at the end.
         """
         read = chain.from_iterable(self._workers.results()) if self._workers.running else None
         runs, self._runs = self._runs, []  # the tables hold the paths from here on
         cached = [(run.entry, run.paths) for run in runs if run.cached and run.entry]
         loaded = self._cache.load(cached) if self._cache else None
         kept: list[Kept] = []
+        kept_rows = 0
         try:
             for run in runs:
                 if loaded is not None and run.cached and (found := next(loaded)) is not None:
                     kept.append(found)
-                    if sum(len(run.path) for run in kept) >= MERGED_ROWS:
+                    kept_rows += len(found.path)
+                    if kept_rows >= MERGED_ROWS:
                         yield self._merged(kept)
-                        kept = []
+                        kept, kept_rows = [], 0
                     continue
                 if kept:
                     yield self._merged(kept)
-                    kept = []
+                    kept, kept_rows = [], 0
                 yield from self._read(run, read)
             if kept:
                 yield self._merged(kept)

@@ -55,7 +55,8 @@ class SiteFiles:
     """Writes the files of a new site into ``staging``, keeping ``previous``'s equal files.
 
     ``previous``: the published site (None, or a folder that is not there: write every file).
-    Picklable and stateless, so forked render workers use it as it is.
+    ``rendered_alike``: ``previous`` was rendered by this ``renderer`` (templates.py).
+    Picklable, and never changed once made, so forked render workers use it as it is.
     """
 
     def __init__(self, staging: Path, previous: Path | None, renderer: str | None = None) -> None:

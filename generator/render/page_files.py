@@ -112,7 +112,7 @@ def write_page(plan: Plan, files: SiteFiles, *, title: str, generated_at: str) -
     )
     unchanged = plan.of_batch and not written[-1] and files.rendered_alike
     if unchanged and files.keep_unread(plan.target):
-        return 2  # twin unchanged, HTML rendered alike: kept unrendered (keep.py)
+        return written.count(False) + 1  # the twin and the HTML, kept unrendered (keep.py)
     root = root_of(page.path)
     if page.feed is not None:
         feed = atom_bytes(page.feed, page_href=plan.target.name, root=root, author=title)

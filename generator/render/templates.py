@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -45,16 +45,32 @@ NAVIGATION = (
 @functools.cache
 def renderer(title: str) -> str:
     """A digest of what makes a page's HTML besides its data: the templates, the code of the
-    renderer and of the charts' labels it prints with, Jinja's and MarkupSafe's versions, and
-    the site's title (render/keep.py keeps a page unrendered only for the same digest)."""
-    sources = [TEMPLATES_DIR, Path(__file__).parent, _GENERATOR_DIR / "charts"]
+    renderer, of the charts' labels it prints with and of the pages (which set a page's title
+    and template), Jinja's and MarkupSafe's versions, and the site's title (render/keep.py
+    keeps a page unrendered only for the same digest)."""
+    sources = [
+        TEMPLATES_DIR,
+        Path(__file__).parent,
+        *(_GENERATOR_DIR / name for name in ("charts", "pages", "model.py")),
+    ]
     digest = hashlib.blake2b(digest_size=16)
-    for part in (version("jinja2"), version("markupsafe"), title):
+    for part in (_version("jinja2"), _version("markupsafe"), title):
         digest.update(part.encode() + b"\0")
-    for path in sorted(file for folder in sources for file in folder.rglob("*") if file.is_file()):
+    for path in sorted(file for folder in sources for file in _files(folder)):
         if path.suffix in (".html", ".py"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _files(source: Path) -> list[Path]:
+    return [source] if source.is_file() else [path for path in source.rglob("*") if path.is_file()]
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:  # run from a source tree without metadata: the code decides
+        return "unknown"
 
 
 def root_of(path: str) -> str:

@@ -112,6 +112,35 @@ def test_cached_runs_read_a_few_ahead_and_converted_a_few_at_a_time_give_the_sam
     same(load(root, cache_dir), cold)
 
 
+def test_a_big_folder_is_kept_in_runs_of_at_most_max_run_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files_parsed: list[int]
+) -> None:
+    monkeypatch.setattr(installdata.read, "MAX_RUN", 2)
+    root, cache_dir = tmp_path / "submissions", tmp_path / "cache"
+    for user in ("ann", "bob", "cy", "dee", "eve"):
+        write_submission(root, user_id=user, received_at="2026-11-01T10:00:00Z")
+    cold = load_submissions(root, workers=1)
+    files_parsed.clear()
+    same(load(root, cache_dir), cold)
+    assert files_parsed == [2, 2, 1]
+    assert len(list(cache_dir.rglob("*.parquet"))) == 3
+    files_parsed.clear()
+    same(load(root, cache_dir), cold)
+    assert files_parsed == []
+
+
+def test_a_run_with_a_file_that_vanished_before_it_was_read_is_not_kept(tmp_path: Path) -> None:
+    """Its key (made with the vanished file) is one no listing will ever give again."""
+    root, cache_dir = tmp_path / "submissions", tmp_path / "cache"
+    kept = write_submission(root, user_id="ann", received_at="2026-11-01T10:00:00Z")
+    gone = kept.with_name("gone.json")
+    read_run = installdata.read._RunReader(str(root), LIMIT, ReadCache(cache_dir, root, LIMIT))
+    entry, pieces = read_run([str(kept), str(gone)])
+    assert entry is None
+    assert [why for _, why in pieces[0]["skipped"]] == ["vanished (removed meanwhile)"]
+    assert not list(cache_dir.rglob("*.parquet"))
+
+
 def test_cache_files_are_as_private_as_the_submissions(tmp_path: Path) -> None:
     root = tmp_path / "submissions"
     fill(root)
