@@ -143,3 +143,18 @@ def test_a_history_switches_to_the_installation_tests_words_on_the_day_it_is_tol
         side.update(name in test_names for name in names)
     assert before[False] > 0 and after[True] > 0
     assert after[False] == 0  # from the switch on, every name is one the test prints
+
+
+def test_the_simulated_computers_never_report_a_version_they_could_not_read_as_outdated() -> None:
+    """A package the older scripts passed without a readable version is there and working
+    on its simulated computer: the installation test must not call it "outdated: unknown"."""
+    from generator.synthetic.hosts import install_test_results
+
+    outdated, failures = [], 0
+    for person in iter_people(300, seed=3):
+        for attempt in person.attempts:
+            failed = install_test_results(person, attempt)["failed_installs"]
+            failures += len(failed)
+            outdated += [e for e in failed if "unknown" in (e["error_description"] or "")]
+    assert failures > 100  # the runs do fail, for other reasons
+    assert outdated == []
