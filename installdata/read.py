@@ -3,11 +3,11 @@
 The folder may hold a million files, so reading is built for throughput: the listing
 (installdata/listing.py) hands runs of paths (a folder's files, at most ``MAX_RUN`` of them) to
 worker processes on every core while it is still going, each worker reads its files the one
-safe way (installdata/folder.py: regular
-files only, never through a link, at most ``max_file_bytes`` each), parses them
-(installdata/parse.py) and hands back compact columns, a ``ChunkColumns`` (small lists of
-distinct strings plus C integer codes), instead of per-file objects. ``installdata/load.py``
-stitches the chunks into pandas tables.
+safe way (installdata/folder.py: regular files only, never through a link, at most
+``max_file_bytes`` each), parses them (installdata/parse.py) and hands back compact columns,
+a ``ChunkColumns`` per chunk of files (small lists of distinct strings plus C integer codes),
+instead of per-file objects, and keeps each run in the build cache (installdata/cache.py).
+``installdata/load.py`` stitches the chunks into pandas tables.
 
 This module imports neither numpy nor pandas, on purpose: the build starts the readers
 first, as lean forked processes, and imports the rest of the pipeline while they work.
