@@ -65,7 +65,7 @@ class SiteFiles:
         self.rendered_alike = (
             renderer is not None
             and self.previous is not None
-            and self._published(RENDERER) == renderer.encode()
+            and self._holds(RENDERER, renderer.encode())
         )
 
     def write(self, path: Path, data: bytes, stamp: str | None = None) -> bool:
@@ -84,23 +84,17 @@ class SiteFiles:
         known to be unchanged and whose HTML was ``rendered_alike`` (page_files.py)."""
         return self.previous is not None and self._keep(path, _regular_file)
 
-    def _published(self, name: str) -> bytes | None:
-        """The bytes of the small regular file ``name`` at the top of the published site."""
+    def _holds(self, name: str, data: bytes) -> bool:
+        """Whether the published site's top-level file ``name`` holds exactly ``data``."""
         assert self.previous is not None
         try:
             folder = os.open(self.previous, _FOLDER)
         except OSError:
-            return None
+            return False
         try:
-            handle = os.open(name, _FILE, dir_fd=folder)
-            try:
-                if not stat.S_ISREG(os.fstat(handle).st_mode):
-                    return None
-                return os.read(handle, 4096)
-            finally:
-                os.close(handle)
+            return _same_file(data, None, name, folder) is not None
         except OSError:
-            return None
+            return False
         finally:
             os.close(folder)
 
